@@ -1,0 +1,175 @@
+"""
+The bot's configuration: two accounts, the loop's interval, where to
+listen, and optionally an embedded backend.
+
+It is read from an already parsed TOML document; every error names the
+source file and the key at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from attrs import frozen
+
+from luggage.secret import Secret
+
+from .parse import DEFAULT_TIMEOUT, ParseAccount
+
+ACCOUNTS = ("updates", "mood")
+DEFAULT_INTERVAL = 10.0
+DEFAULT_LISTEN = "tcp:8000"
+
+#: Turns a secret's configured value into a L{Secret}; the plugin decides
+#: how (plaintext, or decrypted). Arguments: the key's dotted name, its value.
+SecretReader = Callable[[str, Any], Secret]
+
+
+@frozen
+class ConfigError(Exception):
+    """
+    A configuration that can't be used, and where.
+    """
+
+    source: str
+    key: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.key}" if self.key else self.source
+        return f"{where}: {self.problem}"
+
+
+@frozen
+class EmbeddedBackend:
+    """
+    Run a Parse-compatible server in-process, hosting both accounts' apps.
+
+    @ivar listen: its endpoint description (keep it on loopback).
+    @ivar database: a SQLite file, or C{":memory:"}.
+    """
+
+    listen: str
+    database: str
+
+
+@frozen
+class BotConfig:
+    """
+    Everything the bot is handed to run.
+    """
+
+    updates: ParseAccount
+    mood: ParseAccount
+    interval: float = DEFAULT_INTERVAL
+    listen: str = DEFAULT_LISTEN
+    timeout: float = DEFAULT_TIMEOUT
+    embedded: EmbeddedBackend | None = None
+
+
+def plaintext_secret(key: str, value: Any) -> Secret:
+    """
+    Read a secret written as plain text.
+    """
+    if not isinstance(value, str) or not value:
+        raise ValueError("must be a non-empty string")
+    return Secret(value)
+
+
+def read_config(
+    document: Mapping[str, Any],
+    source: str,
+    read_secret: SecretReader = plaintext_secret,
+) -> BotConfig:
+    """
+    Read a L{BotConfig} from a parsed TOML document.
+
+    @param source: where the document came from, for error messages.
+    @raise ConfigError: naming the first key at fault.
+    """
+    reader = _Reader(source)
+    reader.only(document, "", {"interval", "listen", "timeout", "accounts", "embedded"})
+    accounts = reader.table(document, "accounts")
+    reader.only(accounts, "accounts", set(ACCOUNTS))
+    embedded = reader.table(document, "embedded") if "embedded" in document else None
+    return BotConfig(
+        updates=reader.account(accounts, "updates", read_secret),
+        mood=reader.account(accounts, "mood", read_secret),
+        interval=reader.positive(document, "interval", DEFAULT_INTERVAL),
+        listen=reader.text(document, "listen", "", DEFAULT_LISTEN),
+        timeout=reader.positive(document, "timeout", DEFAULT_TIMEOUT),
+        embedded=None
+        if embedded is None
+        else EmbeddedBackend(
+            listen=reader.text(embedded, "listen", "embedded."),
+            database=reader.text(embedded, "database", "embedded.", ":memory:"),
+        ),
+    )
+
+
+@frozen
+class _Reader:
+    source: str
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self.source, key, problem)
+
+    def only(self, table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                dotted = f"{prefix}.{key}" if prefix else key
+                expected = ", ".join(sorted(allowed))
+                raise self.fail(dotted, f"unknown key; expected one of: {expected}")
+
+    def table(
+        self, table: Mapping[str, Any], key: str, prefix: str = ""
+    ) -> Mapping[str, Any]:
+        value = table.get(key)
+        if not isinstance(value, Mapping):
+            problem = "missing table" if value is None else "must be a table"
+            raise self.fail(prefix + key, problem)
+        return value
+
+    def text(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        prefix: str,
+        default: str | None = None,
+    ) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str) or not value:
+            problem = "missing" if value is None else "must be a non-empty string"
+            raise self.fail(prefix + key, problem)
+        return value
+
+    def positive(self, table: Mapping[str, Any], key: str, default: float) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise self.fail(key, "must be a positive number of seconds")
+        return float(value)
+
+    def account(
+        self, accounts: Mapping[str, Any], name: str, read_secret: SecretReader
+    ) -> ParseAccount:
+        prefix = f"accounts.{name}"
+        table = self.table(accounts, name, "accounts.")
+        self.only(table, prefix, {"url", "application_id", "rest_api_key"})
+        url = self.text(table, "url", prefix + ".")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.fail(prefix + ".url", f"must be an http(s) URL, not {url!r}")
+        if "rest_api_key" not in table:
+            raise self.fail(prefix + ".rest_api_key", "missing")
+        try:
+            key = read_secret(prefix + ".rest_api_key", table["rest_api_key"])
+        except ValueError as problem:
+            raise self.fail(prefix + ".rest_api_key", str(problem)) from None
+        return ParseAccount(
+            name=name,
+            url=url,
+            application_id=self.text(table, "application_id", prefix + "."),
+            rest_api_key=key,
+        )

@@ -1,0 +1,271 @@
+"""
+A client for Parse's classic REST API, one account at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from attrs import field, frozen
+from twisted.internet import error
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import TimeoutError as DeferredTimeout
+from twisted.internet.interfaces import IReactorTime
+from twisted.web.client import (
+    RequestTransmissionFailed,
+    ResponseFailed,
+    ResponseNeverReceived,
+)
+
+from luggage.secret import Secret
+
+DEFAULT_TIMEOUT = 10.0
+
+_UNREACHABLE = (
+    error.ConnectError,
+    error.ConnectionLost,
+    error.DNSLookupError,
+    error.TimeoutError,
+    DeferredTimeout,
+    CancelledError,
+    ResponseFailed,
+    ResponseNeverReceived,
+    RequestTransmissionFailed,
+)
+
+
+@frozen
+class ParseAccount:
+    """
+    One Parse account: where it is and the keys a client presents.
+
+    @ivar name: what the account is for (C{"updates"}, C{"mood"}); errors
+        name it, so an operator knows which account is at fault.
+    @ivar url: the server's mount URL, e.g. C{https://host/parse}.
+    """
+
+    name: str
+    url: str
+    application_id: str
+    rest_api_key: Secret = field(repr=False)
+
+
+@frozen
+class ParseError(Exception):
+    """
+    The account answered, and refused: an HTTP error, with Parse's error
+    code and message where the body carried them.
+    """
+
+    account: str
+    status: int
+    code: int | None
+    message: str
+
+    def __str__(self) -> str:
+        code = "" if self.code is None else f" (Parse error {self.code})"
+        return f"{self.account} account: HTTP {self.status}{code}: {self.message}"
+
+
+@frozen
+class ParseUnavailable(Exception):
+    """
+    The account could not be reached: no connection, a dropped connection,
+    or no complete answer within the timeout.
+    """
+
+    account: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.account} account unavailable: {self.reason}"
+
+
+@frozen
+class QueryResult:
+    """
+    The objects a query found, and their total count when it was asked for.
+    """
+
+    results: list[dict[str, Any]]
+    count: int | None = None
+
+
+class ParseClient:
+    """
+    Create, find, get and update objects in one account.
+
+    Every call completes, with its answer or an error, within C{timeout}
+    seconds: L{ParseError} when the server refused,
+    L{ParseUnavailable} when it could not be reached or did not answer.
+    """
+
+    def __init__(
+        self,
+        account: ParseAccount,
+        http: Any,
+        clock: IReactorTime,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """
+        @param http: a treq C{HTTPClient}, shared by all accounts so that
+            they share one persistent connection pool.
+        """
+        self.account = account
+        self._http = http
+        self._clock = clock
+        self._timeout = timeout
+
+    async def create(
+        self, class_name: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """
+        Create an object; return Parse's answer (C{objectId}, C{createdAt}).
+        """
+        created: dict[str, Any] = await self._call(
+            "POST", _class_path(class_name), body=fields
+        )
+        return created
+
+    async def find(
+        self,
+        class_name: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        order: Sequence[str] = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> QueryResult:
+        """
+        Find objects: C{order} names fields (C{"-createdAt"} for descending).
+        """
+        params: dict[str, str] = {}
+        if where is not None:
+            params["where"] = json.dumps(where, separators=(",", ":"))
+        if order:
+            params["order"] = ",".join(order)
+        if limit is not None:
+            params["limit"] = str(limit)
+        if count:
+            params["count"] = "1"
+        answer = await self._call("GET", _class_path(class_name), params=params)
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list):
+            raise self._malformed(200, "a query answer without results")
+        found_count = answer.get("count")
+        return QueryResult(results, found_count if count else None)
+
+    async def get(self, class_name: str, object_id: str) -> dict[str, Any]:
+        """
+        The object C{object_id} of C{class_name}.
+        """
+        found: dict[str, Any] = await self._call(
+            "GET", _object_path(class_name, object_id)
+        )
+        return found
+
+    async def update(
+        self, class_name: str, object_id: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """
+        Set C{fields} on an object; return Parse's answer (C{updatedAt}).
+        """
+        updated: dict[str, Any] = await self._call(
+            "PUT", _object_path(class_name, object_id), body=fields
+        )
+        return updated
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        exchange = Deferred.fromCoroutine(self._exchange(method, path, params, body))
+        # One timeout over the whole exchange, body included: a server that
+        # sends headers and then stalls must not hang the caller either.
+        exchange.addTimeout(self._timeout, self._clock)
+        try:
+            return await exchange
+        except _UNREACHABLE as reason:
+            raise ParseUnavailable(self.account.name, _describe(reason)) from None
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+    ) -> Any:
+        headers = {
+            "X-Parse-Application-Id": self.account.application_id,
+            "X-Parse-REST-API-Key": self.account.rest_api_key.reveal(),
+        }
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode("utf-8")
+        response = await self._http.request(
+            method,
+            self.account.url.rstrip("/") + path,
+            params=params,
+            headers=headers,
+            data=data,
+        )
+        content = await response.content()
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            answer = None
+        if response.code >= 400:
+            raise self._refusal(response.code, answer, content)
+        if answer is None:
+            raise self._malformed(response.code, "an answer that is not JSON")
+        return answer
+
+    def _refusal(self, status: int, answer: Any, content: bytes) -> ParseError:
+        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+            code = answer.get("code")
+            return ParseError(
+                self.account.name,
+                status,
+                code if isinstance(code, int) else None,
+                answer["error"],
+            )
+        text = content.decode("utf-8", "replace").strip()[:200]
+        return ParseError(self.account.name, status, None, text or "no message")
+
+    def _malformed(self, status: int, what: str) -> ParseError:
+        return ParseError(self.account.name, status, None, f"the server sent {what}")
+
+
+def parse_date(seconds: float) -> str:
+    """
+    A POSIX time in the form Parse gives dates: C{2026-11-24T04:17:23.066Z}.
+    """
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def _class_path(class_name: str) -> str:
+    return "/classes/" + quote(class_name, safe="")
+
+
+def _object_path(class_name: str, object_id: str) -> str:
+    return _class_path(class_name) + "/" + quote(object_id, safe="")
+
+
+def _describe(reason: BaseException) -> str:
+    if isinstance(reason, DeferredTimeout | error.TimeoutError | CancelledError):
+        return "no answer within the timeout"
+    if isinstance(
+        reason, ResponseFailed | ResponseNeverReceived | RequestTransmissionFailed
+    ):
+        inner = ", ".join(str(failure.value) for failure in reason.reasons)
+        return f"connection failed: {inner or type(reason).__name__}"
+    return str(reason) or type(reason).__name__

@@ -1,0 +1,167 @@
+"""
+twistd's view of the bot: its command-line options, and C{makeService},
+which reads the configuration and composes the services.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from attrs import evolve
+from twisted.application.service import IService, MultiService
+from twisted.internet.endpoints import serverFromString
+from twisted.python import usage
+
+from luggage.parselite import ParseApp
+from luggage.parselite.service import parselite_service
+from luggage.twistd import HTTPClientService, web_service
+
+from .config import BotConfig, ConfigError, read_config
+from .parse import ParseClient
+from .updater import Updater, updater_service
+from .web import BotWeb
+
+DEFAULT_ENVIRONMENT = "demo"
+_ENVIRONMENT_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]*\Z")
+
+
+class Options(usage.Options):
+    """
+    The options of C{twistd boredbot}.
+    """
+
+    synopsis = "[--environment NAME | --config FILE] [options]"
+    longdesc = (
+        "Run boredbot: the web page and the update loop, configured by an"
+        " environment of this deployment (default: demo, which needs no"
+        " account anywhere) or by a TOML file."
+    )
+    optParameters = [
+        ["environment", "e", None, "Run this deployment's environment NAME."],
+        ["config", "c", None, "Run the configuration in the TOML file FILE."],
+        ["listen", "l", None, "Serve the web page on this endpoint (e.g. tcp:8000)."],
+        ["interval", "i", None, "Seconds between two updates.", float],
+    ]
+    optFlags = [
+        ["no-updater", None, "Run no update loop (for extra web processes)."],
+        ["no-web", None, "Serve no web page (for the one updater process)."],
+    ]
+
+    def __init__(
+        self, environments: Traversable | None = None, reactor: Any = None
+    ) -> None:
+        """
+        @param environments: the folder holding this deployment's
+            environments, C{NAME.toml} each.
+        """
+        super().__init__()
+        self._environments = environments
+        self._reactor = reactor
+        self.bot: BotConfig | None = None
+
+    def postOptions(self) -> None:
+        if self["environment"] and self["config"]:
+            raise usage.UsageError("give --environment or --config, not both")
+        if self["no-updater"] and self["no-web"]:
+            raise usage.UsageError("--no-updater with --no-web leaves nothing to run")
+        source, text = self._configuration()
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as problem:
+            raise usage.UsageError(f"{source}: not valid TOML: {problem}") from None
+        try:
+            bot = read_config(document, source)
+        except ConfigError as problem:
+            raise usage.UsageError(str(problem)) from None
+        if self["interval"] is not None:
+            if not self["interval"] > 0:
+                raise usage.UsageError(
+                    "--interval must be a positive number of seconds"
+                )
+            bot = evolve(bot, interval=self["interval"])
+        if self["listen"] is not None:
+            bot = evolve(bot, listen=self["listen"])
+        self._check_endpoint(
+            "--listen" if self["listen"] else f"{source}: listen", bot.listen
+        )
+        if bot.embedded is not None:
+            self._check_endpoint(f"{source}: embedded.listen", bot.embedded.listen)
+        self.bot = bot
+
+    def _configuration(self) -> tuple[str, str]:
+        if self["config"]:
+            path = self["config"]
+            try:
+                with open(path, encoding="utf-8") as file:
+                    return path, file.read()
+            except (OSError, UnicodeDecodeError) as problem:
+                raise usage.UsageError(f"{path}: can't read it: {problem}") from None
+        name = self["environment"] or DEFAULT_ENVIRONMENT
+        if self._environments is None:
+            raise usage.UsageError(
+                "this installation has no environments; use --config"
+            )
+        known = sorted(
+            entry.name.removesuffix(".toml")
+            for entry in self._environments.iterdir()
+            if entry.name.endswith(".toml")
+        )
+        if not _ENVIRONMENT_NAME.match(name) or name not in known:
+            raise usage.UsageError(
+                f"--environment: no environment {name!r}; known: {', '.join(known)}"
+            )
+        return f"environment {name}", (self._environments / f"{name}.toml").read_text(
+            "utf-8"
+        )
+
+    def _check_endpoint(self, where: str, description: str) -> None:
+        try:
+            serverFromString(_reactor(self._reactor), description)
+        except (ValueError, KeyError, TypeError) as problem:
+            raise usage.UsageError(
+                f"{where}: not a usable endpoint description {description!r}: {problem}"
+            ) from None
+
+
+def makeService(options: Options, reactor: Any = None) -> IService:
+    """
+    Compose the bot: the embedded backend when configured, one shared HTTP
+    client, the updater and the web page.
+    """
+    reactor = _reactor(reactor)
+    bot = options.bot
+    assert bot is not None, "postOptions reads the configuration"
+    bot_service = MultiService()
+    # Children start in this order and stop in the reverse: the page stops
+    # listening first, the updater finishes its iteration, then the
+    # connections close and the embedded backend goes last.
+    if bot.embedded is not None:
+        apps = [
+            ParseApp(account.application_id, account.rest_api_key)
+            for account in (bot.updates, bot.mood)
+        ]
+        parselite_service(
+            reactor, bot.embedded.listen, bot.embedded.database, apps
+        ).setServiceParent(bot_service)
+    http = HTTPClientService(reactor)
+    http.setServiceParent(bot_service)
+    updates = ParseClient(bot.updates, http.client, reactor, bot.timeout)
+    mood = ParseClient(bot.mood, http.client, reactor, bot.timeout)
+    if not options["no-updater"]:
+        updater = Updater(updates, mood, reactor)
+        updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
+    if not options["no-web"]:
+        resource = BotWeb(updates, mood).resource()
+        web_service(reactor, bot.listen, resource).setServiceParent(bot_service)
+    return bot_service
+
+
+def _reactor(reactor: Any) -> Any:
+    if reactor is None:
+        from twisted.internet import reactor as installed
+
+        return installed
+    return reactor

@@ -1,0 +1,148 @@
+"""
+The updater: the loop that lives the bot's life.
+
+Every interval it reads the pokes that arrived since the last iteration,
+drives the mood machine, posts the resulting line to the updates account
+and records the mood in the mood account. It is the only writer of the
+mood, so exactly one updater runs per bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from twisted.application.internet import TimerService
+from twisted.application.service import IService
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from .mood import Mood, UnknownMood
+from .parse import ParseClient, ParseError, ParseUnavailable, parse_date
+
+LINES = "lines"
+CURRENT = "current"
+POKES = "pokes"
+
+_BACKEND_ERRORS = (ParseError, ParseUnavailable)
+
+
+class Updater:
+    """
+    One iteration of the bot's life at a time (L{run_once}), with the mood
+    restored from the mood account before the first.
+    """
+
+    _log = Logger()
+
+    def __init__(
+        self, updates: ParseClient, mood: ParseClient, clock: IReactorTime
+    ) -> None:
+        self._updates = updates
+        self._mood_account = mood
+        self._clock = clock
+        self._mood: Mood | None = None
+        self._current_id = ""
+        # The creation time of the newest poke already turned into
+        # entertainment: the server's own clock, so no skew between hosts.
+        self._seen_pokes_until = ""
+
+    @property
+    def mood(self) -> Mood | None:
+        """
+        The mood, once restored; L{None} before.
+        """
+        return self._mood
+
+    async def run_once(self) -> None:
+        """
+        Live one iteration. Never raises: a backend that fails is logged,
+        naming its account, and the next iteration tries again.
+        """
+        try:
+            await self._iterate()
+        except _BACKEND_ERRORS as failure:
+            self._log_failure(failure)
+        except Exception:
+            self._log.failure("unexpected error in the update loop")
+
+    async def _iterate(self) -> None:
+        mood = self._mood or await self._restore()
+        now = parse_date(self._clock.seconds())
+        change = mood.entertain(now) if await self._poked() else mood.tick(now)
+        # The two accounts are independent: a failure of one does not keep
+        # the other from being written.
+        line = {"status": change.status, "mood": change.mood}
+        if await self._attempt(self._updates.create(LINES, line)):
+            self._log.info("posted {status!r}", status=change.status, mood=change.mood)
+        await self._mood_account.update(CURRENT, self._current_id, mood.record())
+
+    async def _restore(self) -> Mood:
+        found = await self._mood_account.find(CURRENT, order=["createdAt"], limit=1)
+        if found.results:
+            stored = found.results[0]
+            self._current_id = stored["objectId"]
+            self._seen_pokes_until = stored.get("updatedAt", "")
+            try:
+                mood = Mood.restore(stored)
+            except UnknownMood as problem:
+                self._log.warn(
+                    "mood account: {problem}; starting fresh", problem=str(problem)
+                )
+                mood = Mood(since=parse_date(self._clock.seconds()))
+            else:
+                self._log.info("restored mood {mood!r}", mood=mood.mood)
+        else:
+            mood = Mood(since=parse_date(self._clock.seconds()))
+            created = await self._mood_account.create(CURRENT, mood.record())
+            self._current_id = created["objectId"]
+            self._seen_pokes_until = created["createdAt"]
+            self._log.info("recorded a first mood {mood!r}", mood=mood.mood)
+        self._mood = mood
+        return mood
+
+    async def _poked(self) -> bool:
+        where = {
+            "createdAt": {"$gt": {"__type": "Date", "iso": self._seen_pokes_until}}
+        }
+        try:
+            found = await self._mood_account.find(
+                POKES, where=where, order=["-createdAt"], limit=1, count=True
+            )
+        except _BACKEND_ERRORS as failure:
+            self._log_failure(failure)
+            return False
+        if not found.results:
+            return False
+        self._seen_pokes_until = found.results[0]["createdAt"]
+        self._log.info("entertained by {count} poke(s)", count=found.count)
+        return True
+
+    async def _attempt(self, call: Awaitable[Any]) -> bool:
+        try:
+            await call
+        except _BACKEND_ERRORS as failure:
+            self._log_failure(failure)
+            return False
+        return True
+
+    def _log_failure(self, failure: ParseError | ParseUnavailable) -> None:
+        self._log.error(
+            "update failed: {error}", error=str(failure), account=failure.account
+        )
+
+
+def updater_service(updater: Updater, interval: float, clock: IReactorTime) -> IService:
+    """
+    A service running C{updater} every C{interval} seconds, starting at once.
+
+    Stopping it waits for an iteration in flight.
+    """
+
+    def iterate() -> Deferred[None]:
+        return Deferred.fromCoroutine(updater.run_once())
+
+    service = TimerService(interval, iterate)
+    service.clock = clock
+    return service

@@ -1,0 +1,42 @@
+"""
+The errors the embedded server answers with, as Parse Server words them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import frozen
+
+OBJECT_NOT_FOUND = 101
+INVALID_QUERY = 102
+INVALID_CLASS_NAME = 103
+INVALID_KEY_NAME = 105
+INVALID_JSON = 107
+INCORRECT_TYPE = 111
+
+
+@frozen
+class ParseFailure(Exception):
+    """
+    A request the server refuses: an HTTP status and Parse's error body.
+
+    C{code} is L{None} for the few answers Parse Server gives without one
+    (C{403 {"error": "unauthorized"}}).
+    """
+
+    status: int
+    code: int | None
+    message: str
+
+    def body(self) -> dict[str, Any]:
+        """
+        The JSON body Parse Server sends for this error.
+        """
+        if self.code is None:
+            return {"error": self.message}
+        return {"code": self.code, "error": self.message}
+
+
+UNAUTHORIZED = ParseFailure(403, None, "unauthorized")
+NOT_FOUND = ParseFailure(404, OBJECT_NOT_FOUND, "Object not found.")

@@ -1,0 +1,255 @@
+"""
+Objects of Parse classes, kept in SQLite, with Parse's rule that a field
+keeps the type it was first given.
+
+Calls are synchronous: the store serves development and demonstration
+loads (one bot, a few visitors), every statement touches an index, and a
+file database is opened in WAL mode so that a write is one small append.
+A service that needs more runs real Parse Server.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import string
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from twisted.internet.interfaces import IReactorTime
+
+from .errors import (
+    INCORRECT_TYPE,
+    INVALID_CLASS_NAME,
+    INVALID_KEY_NAME,
+    NOT_FOUND,
+    ParseFailure,
+)
+from .query import FIELD_NAME, Query, check_field_name, order_sql, where_sql
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    app TEXT NOT NULL,
+    class TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (app, class, object_id)
+);
+CREATE INDEX IF NOT EXISTS objects_by_creation
+    ON objects (app, class, created_at);
+CREATE TABLE IF NOT EXISTS fields (
+    app TEXT NOT NULL,
+    class TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    PRIMARY KEY (app, class, name)
+);
+"""
+_RESERVED = frozenset({"objectId", "createdAt", "updatedAt", "ACL"})
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_object_id() -> str:
+    """
+    A fresh object id, ten random letters and digits, like Parse Server's.
+    """
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+def parse_type(value: Any) -> str | None:
+    """
+    The Parse type of a JSON value (L{None} for C{null}, which fits any).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int | float):
+        return "Number"
+    if isinstance(value, str):
+        return "String"
+    if isinstance(value, list):
+        return "Array"
+    if isinstance(value, dict):
+        special = value.get("__type")
+        if special == "Date" and isinstance(value.get("iso"), str):
+            return "Date"
+        if special is not None:
+            raise ParseFailure(400, INCORRECT_TYPE, f"unsupported type: {special}")
+        return "Object"
+    raise ParseFailure(400, INCORRECT_TYPE, f"unsupported value: {value!r}")
+
+
+class ObjectStore:
+    """
+    The objects of every class of every app the server hosts.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        clock: IReactorTime,
+        new_id: Callable[[], str] = new_object_id,
+    ) -> None:
+        self._db = connection
+        self._clock = clock
+        self._new_id = new_id
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def open(cls, path: str, clock: IReactorTime) -> ObjectStore:
+        """
+        Open (creating if need be) the store in the SQLite file C{path}, or
+        in memory for C{":memory:"}.
+        """
+        connection = sqlite3.connect(path, isolation_level=None)
+        if path != ":memory:":
+            connection.execute("PRAGMA journal_mode=WAL")
+        return cls(connection, clock)
+
+    def close(self) -> None:
+        """
+        Close the database.
+        """
+        self._db.close()
+
+    def create(
+        self, app: str, class_name: str, fields: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """
+        Store a new object; return its C{objectId} and C{createdAt}.
+        """
+        _check_class_name(class_name)
+        now = self._now()
+        with self._db:
+            self._check_types(app, class_name, fields)
+            object_id = self._new_id()
+            self._db.execute(
+                "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
+                (app, class_name, object_id, now, now, json.dumps(dict(fields))),
+            )
+        return {"objectId": object_id, "createdAt": now}
+
+    def get(self, app: str, class_name: str, object_id: str) -> dict[str, Any]:
+        """
+        The object C{object_id}, as Parse Server shows it.
+        """
+        row = self._db.execute(
+            "SELECT object_id, created_at, updated_at, data FROM objects"
+            " WHERE app = ? AND class = ? AND object_id = ?",
+            (app, class_name, object_id),
+        ).fetchone()
+        if row is None:
+            raise NOT_FOUND
+        return _shown(row)
+
+    def update(
+        self, app: str, class_name: str, object_id: str, fields: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """
+        Set C{fields} on an object; return its new C{updatedAt}.
+        """
+        now = self._now()
+        with self._db:
+            row = self._db.execute(
+                "SELECT data FROM objects"
+                " WHERE app = ? AND class = ? AND object_id = ?",
+                (app, class_name, object_id),
+            ).fetchone()
+            if row is None:
+                raise NOT_FOUND
+            self._check_types(app, class_name, fields)
+            data = json.loads(row[0])
+            data.update(fields)
+            self._db.execute(
+                "UPDATE objects SET data = ?, updated_at = ?"
+                " WHERE app = ? AND class = ? AND object_id = ?",
+                (json.dumps(data), now, app, class_name, object_id),
+            )
+        return {"updatedAt": now}
+
+    def find(self, app: str, class_name: str, query: Query) -> dict[str, Any]:
+        """
+        The objects matching C{query}: C{{"results": [...]}}, with
+        C{"count"} when the query asks for it.
+        """
+        types = self._types(app, class_name)
+        condition, parameters = where_sql(query.where, types)
+        scope = f"app = ? AND class = ? AND {condition}"
+        scope_parameters = [app, class_name, *parameters]
+        ordering, order_parameters = order_sql(query.order, types)
+        # The interpolated parts are built by the query module from checked
+        # field names and "?" placeholders only; every value is a parameter.
+        rows = self._db.execute(
+            "SELECT object_id, created_at, updated_at, data FROM objects"  # noqa: S608
+            f" WHERE {scope} ORDER BY {ordering} LIMIT ? OFFSET ?",
+            [*scope_parameters, *order_parameters, query.limit, query.skip],
+        ).fetchall()
+        answer: dict[str, Any] = {"results": [_shown(row) for row in rows]}
+        if query.count:
+            (answer["count"],) = self._db.execute(
+                f"SELECT count(*) FROM objects WHERE {scope}",  # noqa: S608
+                scope_parameters,
+            ).fetchone()
+        return answer
+
+    def _now(self) -> str:
+        moment = datetime.fromtimestamp(self._clock.seconds(), UTC)
+        return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+    def _types(self, app: str, class_name: str) -> dict[str, str]:
+        rows = self._db.execute(
+            "SELECT name, type FROM fields WHERE app = ? AND class = ?",
+            (app, class_name),
+        )
+        return dict(rows.fetchall())
+
+    def _check_types(
+        self, app: str, class_name: str, fields: Mapping[str, Any]
+    ) -> None:
+        known = self._types(app, class_name)
+        for name, value in fields.items():
+            if name in _RESERVED:
+                raise ParseFailure(
+                    400, INVALID_KEY_NAME, f"Invalid field name: {name}."
+                )
+            check_field_name(name)
+            given = parse_type(value)
+            expected = known.get(name)
+            if given is None:
+                continue
+            if expected is None:
+                self._db.execute(
+                    "INSERT INTO fields VALUES (?, ?, ?, ?)",
+                    (app, class_name, name, given),
+                )
+                known[name] = given
+            elif expected != given:
+                raise ParseFailure(
+                    400,
+                    INCORRECT_TYPE,
+                    f"schema mismatch for {class_name}.{name};"
+                    f" expected {expected} but got {given}",
+                )
+
+
+def _check_class_name(class_name: str) -> None:
+    if not FIELD_NAME.match(class_name):
+        raise ParseFailure(
+            400,
+            INVALID_CLASS_NAME,
+            f"Invalid classname: {class_name}, classnames can only have"
+            " alphanumeric characters and _, and must start with an alpha"
+            " character ",
+        )
+
+
+def _shown(row: tuple[str, str, str, str]) -> dict[str, Any]:
+    object_id, created_at, updated_at, data = row
+    shown: dict[str, Any] = json.loads(data)
+    shown.update(objectId=object_id, createdAt=created_at, updatedAt=updated_at)
+    return shown
