@@ -104,7 +104,7 @@ class Mood:
     def __init__(
         self, mood: str = CONTENT, feeling: str = "Content.", since: str = ""
     ) -> None:
-        if mood not in _STATES:
+        if not isinstance(mood, str) or mood not in _STATES:
             raise UnknownMood(mood)
         self._machine: _Inputs = _MACHINE(_Core(), _STATES[mood])
         self.mood = mood

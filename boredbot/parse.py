@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from attrs import field, frozen
@@ -187,9 +187,14 @@ class ParseClient:
         body: Mapping[str, Any] | None = None,
     ) -> Any:
         exchange = Deferred.fromCoroutine(self._exchange(method, path, params, body))
+
+        def timed_out(result: object, timeout: float) -> NoReturn:
+            # Whatever the cancelled exchange failed with, the cause is time.
+            raise ParseUnavailable(self.account.name, f"no answer within {timeout:g} s")
+
         # One timeout over the whole exchange, body included: a server that
         # sends headers and then stalls must not hang the caller either.
-        exchange.addTimeout(self._timeout, self._clock)
+        exchange.addTimeout(self._timeout, self._clock, onTimeoutCancel=timed_out)
         try:
             return await exchange
         except _UNREACHABLE as reason:
@@ -262,7 +267,7 @@ def _object_path(class_name: str, object_id: str) -> str:
 
 def _describe(reason: BaseException) -> str:
     if isinstance(reason, DeferredTimeout | error.TimeoutError | CancelledError):
-        return "no answer within the timeout"
+        return "timed out"
     if isinstance(
         reason, ResponseFailed | ResponseNeverReceived | RequestTransmissionFailed
     ):

@@ -1,0 +1,184 @@
+"""
+The Parse client: what it sends, and how every way of failing reaches the
+caller as one typed error naming the account.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from helpers import UPDATES, free_port, mounted, resolve
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web.client import Agent
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from boredbot.parse import ParseClient, ParseError, ParseUnavailable, parse_date
+from luggage.secret import Secret
+from treq.client import HTTPClient
+from treq.testing import StubTreq
+
+
+class _Canned(Resource):
+    """Answers every request with one status and body; records requests."""
+
+    isLeaf = True
+
+    def __init__(self, status: int = 200, body: bytes = b"{}") -> None:
+        super().__init__()
+        self.status = status
+        self.body = body
+        self.requests: list[Any] = []
+        self.bodies: list[bytes] = []
+
+    def render(self, request: Any) -> bytes:
+        self.requests.append(request)
+        self.bodies.append(request.content.read())
+        request.setResponseCode(self.status)
+        return self.body
+
+
+class _Silent(Resource):
+    """Never answers; or sends headers and part of a body, then stalls."""
+
+    isLeaf = True
+
+    def __init__(self, send_headers: bool = False) -> None:
+        super().__init__()
+        self.send_headers = send_headers
+
+    def render(self, request: Any) -> int:
+        if self.send_headers:
+            request.setHeader(b"Content-Length", b"100")
+            request.write(b'{"results": [')
+        return NOT_DONE_YET
+
+
+def _client(
+    resource: Resource, clock: Clock | None = None
+) -> tuple[ParseClient, StubTreq]:
+    http = StubTreq(mounted(resource))
+    return ParseClient(UPDATES, http, clock or Clock(), timeout=5), http
+
+
+class RequestTests(SynchronousTestCase):
+    def test_sends_keys_and_json(self) -> None:
+        canned = _Canned(201, b'{"objectId": "a", "createdAt": "t"}')
+        client, http = _client(canned)
+        resolve(client.create("lines", {"status": "bored"}), http)
+        request = canned.requests[0]
+        self.assertEqual(request.method, b"POST")
+        self.assertEqual(request.path, b"/parse/classes/lines")
+        self.assertEqual(request.getHeader(b"x-parse-application-id"), b"updates-app")
+        self.assertEqual(
+            request.getHeader(b"x-parse-rest-api-key"), b"updates-rest-key-1234"
+        )
+        self.assertEqual(request.getHeader(b"content-type"), b"application/json")
+        self.assertEqual(json.loads(canned.bodies[0]), {"status": "bored"})
+
+    def test_query_parameters(self) -> None:
+        canned = _Canned(200, b'{"results": [], "count": 0}')
+        client, http = _client(canned)
+        found = resolve(
+            client.find(
+                "lines", where={"a": 1}, order=["-createdAt", "a"], limit=3, count=True
+            ),
+            http,
+        )
+        self.assertEqual((found.results, found.count), ([], 0))
+        self.assertEqual(
+            canned.requests[0].args,
+            {
+                b"where": [b'{"a":1}'],
+                b"order": [b"-createdAt,a"],
+                b"limit": [b"3"],
+                b"count": [b"1"],
+            },
+        )
+
+    def test_parse_date_format(self) -> None:
+        self.assertEqual(parse_date(1_795_493_843.0664), "2026-11-24T04:17:23.066Z")
+
+
+class RefusalTests(SynchronousTestCase):
+    def _error(self, status: int, body: bytes) -> ParseError:
+        client, http = _client(_Canned(status, body))
+        return self.assertRaises(ParseError, resolve, client.get("current", "x"), http)
+
+    def test_parse_error_body(self) -> None:
+        error = self._error(404, b'{"code": 101, "error": "Object not found."}')
+        self.assertEqual(
+            (error.account, error.status, error.code, error.message),
+            ("updates", 404, 101, "Object not found."),
+        )
+        self.assertEqual(
+            str(error), "updates account: HTTP 404 (Parse error 101): Object not found."
+        )
+
+    def test_error_without_code(self) -> None:
+        error = self._error(403, b'{"error": "unauthorized"}')
+        self.assertEqual(
+            (error.status, error.code, error.message), (403, None, "unauthorized")
+        )
+
+    def test_http_error_without_json(self) -> None:
+        error = self._error(502, b"<html>Bad Gateway</html>")
+        self.assertEqual((error.status, error.code), (502, None))
+        self.assertIn("Bad Gateway", error.message)
+
+    def test_success_without_json(self) -> None:
+        error = self._error(200, b"not json")
+        self.assertEqual(error.message, "the server sent an answer that is not JSON")
+
+    def test_query_answer_without_results(self) -> None:
+        client, http = _client(_Canned(200, b'{"count": 1}'))
+        self.assertRaises(ParseError, resolve, client.find("lines"), http)
+
+
+class TimeoutTests(SynchronousTestCase):
+    def _times_out(self, resource: Resource) -> None:
+        clock = Clock()
+        client, http = _client(resource, clock)
+        outcome: list[Any] = []
+        Deferred.fromCoroutine(client.find("lines")).addBoth(outcome.append)
+        http.flush()
+        clock.advance(4.9)
+        http.flush()
+        self.assertEqual(outcome, [])
+        clock.advance(0.1)
+        self.assertEqual(len(outcome), 1)
+        error = outcome[0].value
+        self.assertIsInstance(error, ParseUnavailable)
+        self.assertEqual(
+            str(error), "updates account unavailable: no answer within 5 s"
+        )
+
+    def test_no_answer_times_out(self) -> None:
+        self._times_out(_Silent())
+
+    def test_stalled_body_times_out(self) -> None:
+        self._times_out(_Silent(send_headers=True))
+
+
+class UnreachableTests(TestCase):
+    """
+    Against the real reactor: a refused connection.
+    """
+
+    def test_refused_connection_is_unavailable(self) -> Deferred[None]:
+        account = UPDATES.__class__(
+            "mood", f"http://127.0.0.1:{free_port()}/parse", "app", Secret("key")
+        )
+        client = ParseClient(account, HTTPClient(Agent(reactor)), reactor, timeout=5)
+
+        async def check() -> None:
+            with self.assertRaises(ParseUnavailable) as raised:
+                await client.find("current")
+            self.assertEqual(raised.exception.account, "mood")
+            self.assertIn("refused", raised.exception.reason.lower())
+
+        return Deferred.fromCoroutine(check())

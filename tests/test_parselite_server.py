@@ -1,0 +1,84 @@
+"""
+The embedded server's REST answers: status codes, headers and bodies, and
+its authentication.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import MOOD, UPDATES, EmbeddedParse, resolve
+from twisted.trial.unittest import SynchronousTestCase
+
+
+class RestTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.parse = EmbeddedParse()
+
+    def _request(
+        self, method: str, path: str, json: Any = None, headers: Any = None
+    ) -> tuple[int, Any, Any]:
+        if headers is None:
+            headers = {
+                "X-Parse-Application-Id": UPDATES.application_id,
+                "X-Parse-REST-API-Key": UPDATES.rest_api_key.reveal(),
+            }
+        response = resolve(
+            self.parse.http.request(
+                method, UPDATES.url + path, json=json, headers=headers
+            ),
+            self.parse.http,
+        )
+        body = resolve(response.json(), self.parse.http)
+        return response.code, response.headers, body
+
+    def test_create_answers_201_with_location(self) -> None:
+        code, headers, body = self._request("POST", "/classes/lines", {"status": "x"})
+        self.assertEqual(code, 201)
+        self.assertEqual(set(body), {"objectId", "createdAt"})
+        self.assertEqual(
+            headers.getRawHeaders("location"),
+            [f"{UPDATES.url}/classes/lines/{body['objectId']}"],
+        )
+
+    def test_update_answers_updated_at(self) -> None:
+        _, _, created = self._request("POST", "/classes/current", {"mood": "bored"})
+        self.parse.clock.advance(2)
+        code, _, body = self._request(
+            "PUT", f"/classes/current/{created['objectId']}", {"mood": "content"}
+        )
+        self.assertEqual((code, list(body)), (200, ["updatedAt"]))
+        self.assertGreater(body["updatedAt"], created["createdAt"])
+        _, _, shown = self._request("GET", f"/classes/current/{created['objectId']}")
+        self.assertEqual(shown["mood"], "content")
+
+    def test_missing_object_is_101(self) -> None:
+        expected = (404, {"code": 101, "error": "Object not found."})
+        code, _, body = self._request("GET", "/classes/current/nothere123")
+        self.assertEqual((code, body), expected)
+        code, _, body = self._request("PUT", "/classes/current/nothere123", {"a": 1})
+        self.assertEqual((code, body), expected)
+
+    def test_wrong_key_is_unauthorized(self) -> None:
+        for headers in (
+            {"X-Parse-Application-Id": UPDATES.application_id},
+            {
+                "X-Parse-Application-Id": UPDATES.application_id,
+                "X-Parse-REST-API-Key": MOOD.rest_api_key.reveal(),
+            },
+            {
+                "X-Parse-Application-Id": "nobody",
+                "X-Parse-REST-API-Key": UPDATES.rest_api_key.reveal(),
+            },
+            {},
+        ):
+            code, _, body = self._request("GET", "/classes/lines", headers=headers)
+            self.assertEqual((code, body), (403, {"error": "unauthorized"}), headers)
+
+    def test_body_that_is_not_an_object_is_refused(self) -> None:
+        code, _, body = self._request("POST", "/classes/lines", [1, 2])
+        self.assertEqual((code, body["code"]), (400, 107))
+
+    def test_invalid_class_name_is_103(self) -> None:
+        code, _, body = self._request("POST", "/classes/no-dashes", {"a": 1})
+        self.assertEqual((code, body["code"]), (400, 103))

@@ -1,0 +1,215 @@
+"""
+The update loop: restore, pokes, posting, and a loop no failure can stop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
+from twisted.internet.defer import Deferred
+from twisted.logger import capturedLogs
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from boredbot.parse import ParseClient
+from boredbot.updater import Updater, updater_service
+from treq.testing import StubTreq
+
+
+class UpdaterTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.parse = EmbeddedParse()
+        self.updates = self.parse.client(UPDATES)
+        self.mood = self.parse.client(MOOD)
+        self.updater = Updater(self.updates, self.mood, self.parse.clock)
+
+    def _live(self, times: int = 1) -> None:
+        for _ in range(times):
+            resolve(self.updater.run_once(), self.parse.http)
+            self.parse.clock.advance(10)
+
+    def _lines(self) -> list[str]:
+        found = resolve(self.updates.find("lines"), self.parse.http)
+        return [line["status"] for line in found.results]
+
+    def _current(self) -> list[dict[str, Any]]:
+        return resolve(self.mood.find("current"), self.parse.http).results
+
+    def test_first_run_records_a_mood_and_posts_a_line(self) -> None:
+        self._live()
+        self.assertEqual(self._lines(), ["I'm getting restless."])
+        [current] = self._current()
+        self.assertEqual(current["mood"], "restless")
+
+    def test_mood_is_restored_not_reset(self) -> None:
+        resolve(self.mood.create("current", {"mood": "bored"}), self.parse.http)
+        self._live()
+        self.assertEqual(self._lines(), ["I'm so very bored."])
+        self.assertEqual([c["mood"] for c in self._current()], ["very bored"])
+
+    def test_a_second_updater_carries_on_from_the_first(self) -> None:
+        self._live(2)
+        successor = Updater(self.updates, self.mood, self.parse.clock)
+        resolve(successor.run_once(), self.parse.http)
+        self.assertEqual(self._lines()[-1], "I'm so very bored.")
+
+    def test_unknown_stored_mood_starts_fresh_with_a_warning(self) -> None:
+        resolve(self.mood.create("current", {"mood": "ecstatic"}), self.parse.http)
+        with capturedLogs() as events:
+            self._live()
+        self.assertEqual(self._lines(), ["I'm getting restless."])
+        warnings = [e for e in events if "unknown stored mood" in e.get("problem", "")]
+        self.assertEqual(len(warnings), 1)
+        self.assertEqual(len(self._current()), 1)
+
+    def test_pokes_entertain_once(self) -> None:
+        self._live(3)
+        resolve(self.mood.create("pokes", {}), self.parse.http)
+        resolve(self.mood.create("pokes", {}), self.parse.http)
+        self._live(2)
+        self.assertEqual(
+            self._lines()[-2:],
+            ["Someone poked me! That was fun.", "I'm getting restless."],
+        )
+
+    def test_pokes_while_the_updater_was_away_count(self) -> None:
+        self._live()
+        self.parse.clock.advance(1)
+        resolve(self.mood.create("pokes", {}), self.parse.http)
+        successor = Updater(self.updates, self.mood, self.parse.clock)
+        resolve(successor.run_once(), self.parse.http)
+        self.assertEqual(self._lines()[-1], "Someone poked me! That was fun.")
+
+
+class _Failing(Resource):
+    """A backend answering 500 to everything, counting requests."""
+
+    isLeaf = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    def render(self, request: Any) -> bytes:
+        self.requests += 1
+        request.setResponseCode(500)
+        return b'{"code": 1, "error": "Internal server error."}'
+
+
+class _Canned(Resource):
+    """A backend answering one body to everything."""
+
+    isLeaf = True
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.body = body
+
+    def render(self, request: Any) -> bytes:
+        return self.body
+
+
+class _Holding(Resource):
+    """A backend that answers only when told to."""
+
+    isLeaf = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list[Any] = []
+
+    def render(self, request: Any) -> int:
+        self.waiting.append(request)
+        return NOT_DONE_YET
+
+    def answer_all(self, body: bytes) -> None:
+        waiting, self.waiting = self.waiting, []
+        for request in waiting:
+            request.write(body)
+            request.finish()
+
+
+class LoopTests(SynchronousTestCase):
+    def test_failing_tick_keeps_loop_running(self) -> None:
+        failing = _Failing()
+        http = StubTreq(mounted(failing))
+        parse = EmbeddedParse()
+        clock = parse.clock
+        updater = Updater(
+            ParseClient(UPDATES, http, clock), ParseClient(MOOD, http, clock), clock
+        )
+        service = updater_service(updater, 10, clock)
+        with capturedLogs() as events:
+            service.startService()
+            for _ in range(3):
+                settle(http)
+                clock.advance(10)
+            settle(http)
+        self.assertEqual(failing.requests, 4)
+        self.assertTrue(service.running)
+        errors = [e for e in events if e.get("account") == "mood"]
+        self.assertEqual(len(errors), 4)
+        self.assertIn("mood account: HTTP 500", errors[0]["error"])
+        service.stopService()
+
+    def test_failing_updates_account_still_records_the_mood(self) -> None:
+        parse = EmbeddedParse()
+        broken = StubTreq(mounted(_Failing()))
+        updater = Updater(
+            ParseClient(UPDATES, broken, parse.clock), parse.client(MOOD), parse.clock
+        )
+        with capturedLogs() as events:
+            resolve(updater.run_once(), parse.http, broken)
+        [current] = resolve(parse.client(MOOD).find("current"), parse.http).results
+        self.assertEqual(current["mood"], "restless")
+        self.assertEqual([e["account"] for e in events if "account" in e], ["updates"])
+
+    def test_unexpected_error_is_logged_and_loop_goes_on(self) -> None:
+        # A backend answering what no Parse server would: an object without
+        # an objectId. The updater has a bug's worth of surprise, no more.
+        strange = StubTreq(mounted(_Canned(b'{"results": [{"mood": "bored"}]}')))
+        clock = EmbeddedParse().clock
+        updater = Updater(
+            ParseClient(UPDATES, strange, clock),
+            ParseClient(MOOD, strange, clock),
+            clock,
+        )
+        service = updater_service(updater, 10, clock)
+        with capturedLogs() as events:
+            service.startService()
+            settle(strange)
+            clock.advance(10)
+            settle(strange)
+        failures = [e for e in events if e.get("log_failure")]
+        self.assertEqual(len(failures), 2)
+        self.assertIsInstance(failures[0]["log_failure"].value, KeyError)
+        self.assertTrue(service.running)
+        self.flushLoggedErrors(KeyError)
+        service.stopService()
+
+    def test_stopping_waits_for_the_tick_in_flight(self) -> None:
+        holding = _Holding()
+        http = StubTreq(mounted(holding))
+        clock = EmbeddedParse().clock
+        updater = Updater(
+            ParseClient(UPDATES, http, clock), ParseClient(MOOD, http, clock), clock
+        )
+        service = updater_service(updater, 10, clock)
+        service.startService()
+        settle(http)
+        self.assertEqual(len(holding.waiting), 1)
+        stopped: list[Any] = []
+        stopping = service.stopService()
+        stopping.addBoth(stopped.append)
+        self.assertEqual(stopped, [])
+        holding.answer_all(b'{"results": []}')
+        settle(http)
+        self.assertEqual(stopped, [])  # now it creates the first mood
+        holding.answer_all(b'{"objectId": "abcdefghij", "createdAt": "t"}')
+        for _ in range(4):
+            settle(http)
+            holding.answer_all(b'{"results": [], "objectId": "x", "createdAt": "t"}')
+        settle(http)
+        self.assertEqual(len(stopped), 1)
