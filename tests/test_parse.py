@@ -9,6 +9,8 @@ import json
 from typing import Any
 
 from helpers import UPDATES, free_port, mounted, resolve
+from treq.client import HTTPClient
+from treq.testing import StubTreq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
@@ -19,8 +21,6 @@ from twisted.web.server import NOT_DONE_YET
 
 from boredbot.parse import ParseClient, ParseError, ParseUnavailable, parse_date
 from luggage.secret import Secret
-from treq.client import HTTPClient
-from treq.testing import StubTreq
 
 
 class _Canned(Resource):

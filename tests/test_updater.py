@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
-from twisted.internet.defer import Deferred
+from treq.testing import StubTreq
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
@@ -15,7 +15,6 @@ from twisted.web.server import NOT_DONE_YET
 
 from boredbot.parse import ParseClient
 from boredbot.updater import Updater, updater_service
-from treq.testing import StubTreq
 
 
 class UpdaterTests(SynchronousTestCase):

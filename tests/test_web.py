@@ -9,13 +9,13 @@ import json
 from typing import Any
 
 from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
+from treq.testing import StubTreq
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from boredbot.parse import ParseClient
 from boredbot.web import BotWeb
-from treq.testing import StubTreq
 
 
 class _Holding(Resource):

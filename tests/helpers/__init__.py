@@ -11,6 +11,7 @@ import socket
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
+from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.web.resource import IResource, Resource
@@ -18,7 +19,6 @@ from twisted.web.resource import IResource, Resource
 from boredbot.parse import ParseAccount, ParseClient
 from luggage.parselite import ObjectStore, ParseApp, ParseLite
 from luggage.secret import Secret
-from treq.testing import StubTreq
 
 BASE_URL = "http://parse.invalid/parse"
 UPDATES = ParseAccount(

@@ -1,0 +1,122 @@
+"""
+End to end: C{twistd -n boredbot} as a user runs it, on free ports.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from helpers import free_port
+from helpers.processes import Running, eventually, http
+
+TWISTD = str(Path(sys.executable).parent / "twistd")
+
+
+def _config(folder: Path, web: int, backend: int, **replace: str) -> Path:
+    text = (files("deploy") / "environments" / "demo.toml").read_text("utf-8")
+    text = text.replace("tcp:8000", f"tcp:{web}:interface=127.0.0.1")
+    text = text.replace("8337", str(backend))
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = folder / "bot.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Iterator[tuple[Running, str]]:
+    web, backend = free_port(), free_port()
+    config = _config(tmp_path, web, backend)
+    running = Running(
+        [
+            TWISTD,
+            "-n",
+            "--pidfile=",
+            "boredbot",
+            "--config",
+            str(config),
+            "--interval",
+            "0.3",
+        ],
+        log=tmp_path / "twistd.log",
+        cwd=tmp_path,
+    )
+    try:
+        url = f"http://127.0.0.1:{web}"
+        running.wait_for(url + "/healthz")
+        yield running, url
+    finally:
+        running.kill()
+
+
+def _lines(url: str) -> list[str]:
+    status, _, body = http("GET", url + "/api/status")
+    assert status == 200, body
+    return [line["status"] for line in body["lines"] or ()]
+
+
+def test_bot_posts_is_poked_and_stops_cleanly(bot: tuple[Running, str]) -> None:
+    running, url = bot
+    assert http("GET", url + "/healthz")[::2] == (200, "ok\n")
+    eventually(lambda: len(_lines(url)) >= 3)
+    status, headers, _ = http("POST", url + "/poke")
+    assert (status, headers.get("Location")) == (303, "/")
+    eventually(lambda: "Someone poked me! That was fun." in _lines(url))
+    status, _, page = http("GET", url + "/")
+    assert status == 200
+    assert "Someone poked me! That was fun." in page
+    assert "Poke the bot" in page
+    # After a clean shutdown twistd re-raises the signal that stopped it, so
+    # that a supervisor sees why it ended (as PID 1 in a container, where
+    # the kernel ignores that, the exit status is 0).
+    assert running.stop() == -signal.SIGTERM
+    log = running.output()
+    assert "Server Shut Down." in log
+    assert "Traceback" not in log
+    assert "Unhandled" not in log
+
+
+def test_bad_configuration_exits_before_listening(tmp_path: Path) -> None:
+    web, backend = free_port(), free_port()
+    config = _config(
+        tmp_path,
+        web,
+        backend,
+        **{'url = "http://127.0.0.1': 'url = "gopher://127.0.0.1'},
+    )
+    running = Running(
+        [TWISTD, "-n", "--pidfile=", "boredbot", "--config", str(config)],
+        log=tmp_path / "twistd.log",
+        cwd=tmp_path,
+    )
+    code = running.process.wait(60)
+    assert code != 0
+    assert f"{config}: accounts.updates.url: must be an http(s) URL" in running.output()
+    assert "Traceback" not in running.output()
+
+
+def test_port_in_use_exits_non_zero(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        running = Running(
+            [
+                TWISTD,
+                "-n",
+                "--pidfile=",
+                "boredbot",
+                "--config",
+                str(_config(tmp_path, port, free_port())),
+            ],
+            log=tmp_path / "twistd.log",
+            cwd=tmp_path,
+        )
+        assert running.process.wait(60) != 0
+    assert "Address already in use" in running.output()

@@ -1,0 +1,94 @@
+"""
+Reading the configuration: every mistake is named by file and key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from boredbot.config import ConfigError, EmbeddedBackend, read_config
+
+GOOD = """
+interval = 2
+listen = "tcp:9000"
+
+[embedded]
+listen = "tcp:1337:interface=127.0.0.1"
+
+[accounts.updates]
+url = "http://127.0.0.1:1337/parse"
+application_id = "u"
+rest_api_key = "uk"
+
+[accounts.mood]
+url = "https://parse.invalid/parse"
+application_id = "m"
+rest_api_key = "mk"
+"""
+
+
+def _read(text: str) -> Any:
+    return read_config(tomllib.loads(text), "bot.toml")
+
+
+class ConfigTests(SynchronousTestCase):
+    def test_reads_accounts_and_settings(self) -> None:
+        config = _read(GOOD)
+        self.assertEqual(config.interval, 2.0)
+        self.assertEqual(config.listen, "tcp:9000")
+        self.assertEqual(config.timeout, 10.0)
+        self.assertEqual(config.updates.name, "updates")
+        self.assertEqual(config.mood.url, "https://parse.invalid/parse")
+        self.assertEqual(config.mood.rest_api_key.reveal(), "mk")
+        self.assertEqual(
+            config.embedded, EmbeddedBackend("tcp:1337:interface=127.0.0.1", ":memory:")
+        )
+
+    def test_keys_never_show_in_reprs(self) -> None:
+        config = _read(GOOD)
+        self.assertNotIn("uk", repr(config).replace("updates", ""))
+        self.assertNotIn("mk", repr(config))
+        self.assertEqual(str(config.mood.rest_api_key), "<redacted>")
+
+    def test_embedded_is_optional(self) -> None:
+        text = GOOD.replace('[embedded]\nlisten = "tcp:1337:interface=127.0.0.1"\n', "")
+        self.assertIsNone(_read(text).embedded)
+
+    def _error(self, text: str) -> str:
+        return str(self.assertRaises(ConfigError, _read, text))
+
+    def test_errors_name_file_and_key(self) -> None:
+        cases = {
+            GOOD.replace(
+                "interval = 2", "interval = -1"
+            ): "bot.toml: interval: must be",
+            GOOD.replace(
+                "interval = 2", "intervall = 2"
+            ): "bot.toml: intervall: unknown",
+            GOOD.replace('url = "https://parse.invalid/parse"', 'url = "ftp://x"'): (
+                "bot.toml: accounts.mood.url: must be an http(s) URL"
+            ),
+            GOOD.replace('rest_api_key = "uk"', ""): (
+                "bot.toml: accounts.updates.rest_api_key: missing"
+            ),
+            GOOD.replace('rest_api_key = "uk"', "rest_api_key = 5"): (
+                "bot.toml: accounts.updates.rest_api_key: must be a non-empty string"
+            ),
+            GOOD.replace('application_id = "m"', 'application_id = ""'): (
+                "bot.toml: accounts.mood.application_id: must be a non-empty string"
+            ),
+            GOOD.replace("[accounts.mood]", "[accounts.moody]"): (
+                "bot.toml: accounts.moody: unknown key"
+            ),
+            GOOD.replace("[accounts.mood]", "[other]"): "bot.toml: other: unknown key",
+            "interval = 3": "bot.toml: accounts: missing table",
+            GOOD.replace('listen = "tcp:9000"', "listen = 9000"): (
+                "bot.toml: listen: must be a non-empty string"
+            ),
+            GOOD.replace("interval = 2", "interval = true"): "bot.toml: interval: must",
+        }
+        for text, expected in cases.items():
+            self.assertTrue(self._error(text).startswith(expected), self._error(text))

@@ -1,0 +1,52 @@
+"""
+The three roles stay apart: infrastructure knows nothing of the product or
+this deployment, and the product is handed its configuration.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import boredbot
+import luggage
+
+
+def _imported(package: Path) -> set[tuple[str, str]]:
+    found = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found.update((path.name, name.split(".")[0]) for name in names)
+    return found
+
+
+def _folder(module: object) -> Path:
+    return Path(module.__file__).parent  # type: ignore[attr-defined]
+
+
+def test_luggage_imports_neither_boredbot_nor_deploy() -> None:
+    offenders = {
+        (file, name)
+        for file, name in _imported(_folder(luggage))
+        if name in ("boredbot", "deploy")
+    }
+    assert offenders == set()
+
+
+def test_boredbot_does_not_import_deploy() -> None:
+    offenders = {(f, n) for f, n in _imported(_folder(boredbot)) if n == "deploy"}
+    assert offenders == set()
+
+
+def test_product_reads_no_environment() -> None:
+    # The plugin reads the world and hands it down; the product never
+    # reaches for environment variables itself.
+    for path in _folder(boredbot).rglob("*.py"):
+        text = path.read_text("utf-8")
+        assert "os.environ" not in text and "getenv" not in text, path
