@@ -6,6 +6,7 @@ backends return is escaped.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
@@ -49,7 +50,7 @@ class StatusPage(Element):
         return tag.fillSlots(
             feeling=_text(current.get("feeling")),
             mood=_text(current.get("mood")),
-            since=_text(current.get("since")),
+            since=_moment(current.get("since")),
         )
 
     @renderer
@@ -64,7 +65,7 @@ class StatusPage(Element):
     def line(self, request: IRequest, tag: Tag) -> Iterator[Tag]:
         for line in self._status.lines or ():
             yield tag.clone().fillSlots(
-                when=_text(line.get("createdAt")), status=_text(line.get("status"))
+                when=_moment(line.get("createdAt")), status=_text(line.get("status"))
             )
 
 
@@ -74,3 +75,14 @@ def _unavailable(message: str) -> Tag:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _moment(value: Any) -> Tag | str:
+    # Parse's dates, "2026-11-24T04:17:23.066Z", shown as "2026-11-24
+    # 04:17:23 UTC", and kept whole for machines in <time datetime>.
+    text = _text(value)
+    try:
+        moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return text
+    return tags.time(f"{moment:%Y-%m-%d %H:%M:%S} UTC", datetime=text)

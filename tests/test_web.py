@@ -70,6 +70,18 @@ class WebTests(SynchronousTestCase):
         self.assertEqual(page.count(b"<li>"), 20)
         self.assertIn(b'<form method="post" action="/poke">', page)
 
+    def test_times_are_readable_and_machine_readable(self) -> None:
+        self._add(
+            MOOD, "current", {"mood": "bored", "since": "2026-11-24T04:17:23.066Z"}
+        )
+        self._add(UPDATES, "lines", {"status": "x", "mood": "bored"})
+        _, page = self._get("/", self.parse.http)
+        self.assertIn(
+            b'<time datetime="2026-11-24T04:17:23.066Z">2026-11-24 04:17:23 UTC</time>',
+            page,
+        )
+        self.assertIn(b'<time datetime="2026-11-24T04:17:24.000Z">', page)
+
     def test_backend_text_is_escaped(self) -> None:
         self._add(UPDATES, "lines", {"status": "<script>alert(1)</script>"})
         _, page = self._get("/", self.parse.http)

@@ -6,53 +6,11 @@ from __future__ import annotations
 
 import signal
 import socket
-import sys
-from collections.abc import Iterator
-from importlib.resources import files
 from pathlib import Path
 
-import pytest
 from helpers import free_port
+from helpers.bot import TWISTD, write_config
 from helpers.processes import Running, eventually, http
-
-TWISTD = str(Path(sys.executable).parent / "twistd")
-
-
-def _config(folder: Path, web: int, backend: int, **replace: str) -> Path:
-    text = (files("deploy") / "environments" / "demo.toml").read_text("utf-8")
-    text = text.replace("tcp:8000", f"tcp:{web}:interface=127.0.0.1")
-    text = text.replace("8337", str(backend))
-    for old, new in replace.items():
-        text = text.replace(old, new)
-    path = folder / "bot.toml"
-    path.write_text(text)
-    return path
-
-
-@pytest.fixture
-def bot(tmp_path: Path) -> Iterator[tuple[Running, str]]:
-    web, backend = free_port(), free_port()
-    config = _config(tmp_path, web, backend)
-    running = Running(
-        [
-            TWISTD,
-            "-n",
-            "--pidfile=",
-            "boredbot",
-            "--config",
-            str(config),
-            "--interval",
-            "0.3",
-        ],
-        log=tmp_path / "twistd.log",
-        cwd=tmp_path,
-    )
-    try:
-        url = f"http://127.0.0.1:{web}"
-        running.wait_for(url + "/healthz")
-        yield running, url
-    finally:
-        running.kill()
 
 
 def _lines(url: str) -> list[str]:
@@ -84,7 +42,7 @@ def test_bot_posts_is_poked_and_stops_cleanly(bot: tuple[Running, str]) -> None:
 
 def test_bad_configuration_exits_before_listening(tmp_path: Path) -> None:
     web, backend = free_port(), free_port()
-    config = _config(
+    config = write_config(
         tmp_path,
         web,
         backend,
@@ -113,7 +71,7 @@ def test_port_in_use_exits_non_zero(tmp_path: Path) -> None:
                 "--pidfile=",
                 "boredbot",
                 "--config",
-                str(_config(tmp_path, port, free_port())),
+                str(write_config(tmp_path, port, free_port())),
             ],
             log=tmp_path / "twistd.log",
             cwd=tmp_path,

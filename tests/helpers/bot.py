@@ -1,0 +1,26 @@
+"""
+The bot as a user runs it: C{twistd -n boredbot} on free ports.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+TWISTD = str(Path(sys.executable).parent / "twistd")
+
+
+def write_config(folder: Path, web: int, backend: int, **replace: str) -> Path:
+    """
+    The demo configuration on ports C{web} and C{backend}, written into
+    C{folder}, with the text replacements C{replace}.
+    """
+    text = (files("deploy") / "environments" / "demo.toml").read_text("utf-8")
+    text = text.replace("tcp:8000", f"tcp:{web}:interface=127.0.0.1")
+    text = text.replace("8337", str(backend))
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = folder / "bot.toml"
+    path.write_text(text)
+    return path
