@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from helpers import UPDATES, free_port, mounted, resolve
+from helpers.resources import Canned, Holding
 from treq.client import HTTPClient
 from treq.testing import StubTreq
 from twisted.internet import reactor
@@ -17,45 +18,9 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from boredbot.parse import ParseClient, ParseError, ParseUnavailable, parse_date
 from luggage.secret import Secret
-
-
-class _Canned(Resource):
-    """Answers every request with one status and body; records requests."""
-
-    isLeaf = True
-
-    def __init__(self, status: int = 200, body: bytes = b"{}") -> None:
-        super().__init__()
-        self.status = status
-        self.body = body
-        self.requests: list[Any] = []
-        self.bodies: list[bytes] = []
-
-    def render(self, request: Any) -> bytes:
-        self.requests.append(request)
-        self.bodies.append(request.content.read())
-        request.setResponseCode(self.status)
-        return self.body
-
-
-class _Silent(Resource):
-    """Never answers; or sends headers and part of a body, then stalls."""
-
-    isLeaf = True
-
-    def __init__(self, send_headers: bool = False) -> None:
-        super().__init__()
-        self.send_headers = send_headers
-
-    def render(self, request: Any) -> int:
-        if self.send_headers:
-            request.setHeader(b"Content-Length", b"100")
-            request.write(b'{"results": [')
-        return NOT_DONE_YET
 
 
 def _client(
@@ -67,7 +32,7 @@ def _client(
 
 class RequestTests(SynchronousTestCase):
     def test_sends_keys_and_json(self) -> None:
-        canned = _Canned(201, b'{"objectId": "a", "createdAt": "t"}')
+        canned = Canned(201, b'{"objectId": "a", "createdAt": "t"}')
         client, http = _client(canned)
         resolve(client.create("lines", {"status": "bored"}), http)
         request = canned.requests[0]
@@ -81,7 +46,7 @@ class RequestTests(SynchronousTestCase):
         self.assertEqual(json.loads(canned.bodies[0]), {"status": "bored"})
 
     def test_query_parameters(self) -> None:
-        canned = _Canned(200, b'{"results": [], "count": 0}')
+        canned = Canned(200, b'{"results": [], "count": 0}')
         client, http = _client(canned)
         found = resolve(
             client.find(
@@ -106,7 +71,7 @@ class RequestTests(SynchronousTestCase):
 
 class RefusalTests(SynchronousTestCase):
     def _error(self, status: int, body: bytes) -> ParseError:
-        client, http = _client(_Canned(status, body))
+        client, http = _client(Canned(status, body))
         return self.assertRaises(ParseError, resolve, client.get("current", "x"), http)
 
     def test_parse_error_body(self) -> None:
@@ -135,7 +100,7 @@ class RefusalTests(SynchronousTestCase):
         self.assertEqual(error.message, "the server sent an answer that is not JSON")
 
     def test_query_answer_without_results(self) -> None:
-        client, http = _client(_Canned(200, b'{"count": 1}'))
+        client, http = _client(Canned(200, b'{"count": 1}'))
         self.assertRaises(ParseError, resolve, client.find("lines"), http)
 
 
@@ -158,10 +123,10 @@ class TimeoutTests(SynchronousTestCase):
         )
 
     def test_no_answer_times_out(self) -> None:
-        self._times_out(_Silent())
+        self._times_out(Holding())
 
     def test_stalled_body_times_out(self) -> None:
-        self._times_out(_Silent(send_headers=True))
+        self._times_out(Holding(send_headers=True))
 
 
 class UnreachableTests(TestCase):

@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
+from helpers.resources import Canned, Holding, server_error
 from treq.testing import StubTreq
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
-from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from boredbot.parse import ParseClient
 from boredbot.updater import Updater, updater_service
@@ -82,57 +81,9 @@ class UpdaterTests(SynchronousTestCase):
         self.assertEqual(self._lines()[-1], "Someone poked me! That was fun.")
 
 
-class _Failing(Resource):
-    """A backend answering 500 to everything, counting requests."""
-
-    isLeaf = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests = 0
-
-    def render(self, request: Any) -> bytes:
-        self.requests += 1
-        request.setResponseCode(500)
-        return b'{"code": 1, "error": "Internal server error."}'
-
-
-class _Canned(Resource):
-    """A backend answering one body to everything."""
-
-    isLeaf = True
-
-    def __init__(self, body: bytes) -> None:
-        super().__init__()
-        self.body = body
-
-    def render(self, request: Any) -> bytes:
-        return self.body
-
-
-class _Holding(Resource):
-    """A backend that answers only when told to."""
-
-    isLeaf = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting: list[Any] = []
-
-    def render(self, request: Any) -> int:
-        self.waiting.append(request)
-        return NOT_DONE_YET
-
-    def answer_all(self, body: bytes) -> None:
-        waiting, self.waiting = self.waiting, []
-        for request in waiting:
-            request.write(body)
-            request.finish()
-
-
 class LoopTests(SynchronousTestCase):
     def test_failing_tick_keeps_loop_running(self) -> None:
-        failing = _Failing()
+        failing = server_error()
         http = StubTreq(mounted(failing))
         parse = EmbeddedParse()
         clock = parse.clock
@@ -146,7 +97,7 @@ class LoopTests(SynchronousTestCase):
                 settle(http)
                 clock.advance(10)
             settle(http)
-        self.assertEqual(failing.requests, 4)
+        self.assertEqual(len(failing.requests), 4)
         self.assertTrue(service.running)
         errors = [e for e in events if e.get("account") == "mood"]
         self.assertEqual(len(errors), 4)
@@ -155,7 +106,7 @@ class LoopTests(SynchronousTestCase):
 
     def test_failing_updates_account_still_records_the_mood(self) -> None:
         parse = EmbeddedParse()
-        broken = StubTreq(mounted(_Failing()))
+        broken = StubTreq(mounted(server_error()))
         updater = Updater(
             ParseClient(UPDATES, broken, parse.clock), parse.client(MOOD), parse.clock
         )
@@ -168,7 +119,7 @@ class LoopTests(SynchronousTestCase):
     def test_unexpected_error_is_logged_and_loop_goes_on(self) -> None:
         # A backend answering what no Parse server would: an object without
         # an objectId. The updater has a bug's worth of surprise, no more.
-        strange = StubTreq(mounted(_Canned(b'{"results": [{"mood": "bored"}]}')))
+        strange = StubTreq(mounted(Canned(200, b'{"results": [{"mood": "bored"}]}')))
         clock = EmbeddedParse().clock
         updater = Updater(
             ParseClient(UPDATES, strange, clock),
@@ -189,7 +140,7 @@ class LoopTests(SynchronousTestCase):
         service.stopService()
 
     def test_stopping_waits_for_the_tick_in_flight(self) -> None:
-        holding = _Holding()
+        holding = Holding()
         http = StubTreq(mounted(holding))
         clock = EmbeddedParse().clock
         updater = Updater(

@@ -9,35 +9,12 @@ import json
 from typing import Any
 
 from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
+from helpers.resources import Holding, bad_gateway
 from treq.testing import StubTreq
 from twisted.trial.unittest import SynchronousTestCase
-from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from boredbot.parse import ParseClient
 from boredbot.web import BotWeb
-
-
-class _Holding(Resource):
-    """A backend that records requests and never answers."""
-
-    isLeaf = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting: list[Any] = []
-
-    def render(self, request: Any) -> int:
-        self.waiting.append(request)
-        return NOT_DONE_YET
-
-
-class _Down(Resource):
-    isLeaf = True
-
-    def render(self, request: Any) -> bytes:
-        request.setResponseCode(502)
-        return b"Bad Gateway"
 
 
 class WebTests(SynchronousTestCase):
@@ -89,7 +66,7 @@ class WebTests(SynchronousTestCase):
         self.assertIn(b"&lt;script&gt;", page)
 
     def test_both_accounts_are_read_concurrently(self) -> None:
-        updates_backend, mood_backend = _Holding(), _Holding()
+        updates_backend, mood_backend = Holding(), Holding()
         updates_http = StubTreq(mounted(updates_backend))
         mood_http = StubTreq(mounted(mood_backend))
         clock = self.parse.clock
@@ -106,7 +83,7 @@ class WebTests(SynchronousTestCase):
 
     def test_page_says_which_part_is_unavailable(self) -> None:
         self._add(UPDATES, "lines", {"status": "still here"})
-        down = StubTreq(mounted(_Down()))
+        down = StubTreq(mounted(bad_gateway()))
         self._serve(
             self.parse.client(UPDATES), ParseClient(MOOD, down, self.parse.clock)
         )
@@ -122,7 +99,7 @@ class WebTests(SynchronousTestCase):
         self.assertIn("HTTP 502", status["errors"]["mood"])
 
     def test_lines_unavailable(self) -> None:
-        down = StubTreq(mounted(_Down()))
+        down = StubTreq(mounted(bad_gateway()))
         self._serve(
             ParseClient(UPDATES, down, self.parse.clock), self.parse.client(MOOD)
         )
@@ -159,7 +136,7 @@ class WebTests(SynchronousTestCase):
         self.assertEqual(pokes.count, 1)
 
     def test_poke_with_mood_account_down_says_so(self) -> None:
-        down = StubTreq(mounted(_Down()))
+        down = StubTreq(mounted(bad_gateway()))
         self._serve(
             self.parse.client(UPDATES), ParseClient(MOOD, down, self.parse.clock)
         )
@@ -171,7 +148,7 @@ class WebTests(SynchronousTestCase):
         self.assertEqual(code, 405)
 
     def test_healthz_needs_no_backend(self) -> None:
-        down = StubTreq(mounted(_Down()))
+        down = StubTreq(mounted(bad_gateway()))
         self._serve(
             ParseClient(UPDATES, down, self.parse.clock),
             ParseClient(MOOD, down, self.parse.clock),

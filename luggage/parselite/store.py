@@ -138,14 +138,7 @@ class ObjectStore:
         """
         The object C{object_id}, as Parse Server shows it.
         """
-        row = self._db.execute(
-            "SELECT object_id, created_at, updated_at, data FROM objects"
-            " WHERE app = ? AND class = ? AND object_id = ?",
-            (app, class_name, object_id),
-        ).fetchone()
-        if row is None:
-            raise NOT_FOUND
-        return _shown(row)
+        return _shown(self._row(app, class_name, object_id))
 
     def update(
         self, app: str, class_name: str, object_id: str, fields: Mapping[str, Any]
@@ -155,15 +148,9 @@ class ObjectStore:
         """
         now = self._now()
         with self._db:
-            row = self._db.execute(
-                "SELECT data FROM objects"
-                " WHERE app = ? AND class = ? AND object_id = ?",
-                (app, class_name, object_id),
-            ).fetchone()
-            if row is None:
-                raise NOT_FOUND
+            row = self._row(app, class_name, object_id)
             self._check_types(app, class_name, fields)
-            data = json.loads(row[0])
+            data = json.loads(row[3])
             data.update(fields)
             self._db.execute(
                 "UPDATE objects SET data = ?, updated_at = ?"
@@ -196,6 +183,18 @@ class ObjectStore:
                 scope_parameters,
             ).fetchone()
         return answer
+
+    def _row(
+        self, app: str, class_name: str, object_id: str
+    ) -> tuple[str, str, str, str]:
+        row: tuple[str, str, str, str] | None = self._db.execute(
+            "SELECT object_id, created_at, updated_at, data FROM objects"
+            " WHERE app = ? AND class = ? AND object_id = ?",
+            (app, class_name, object_id),
+        ).fetchone()
+        if row is None:
+            raise NOT_FOUND
+        return row
 
     def _now(self) -> str:
         moment = datetime.fromtimestamp(self._clock.seconds(), UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers import free_port
-from helpers.bot import TWISTD, write_config
+from helpers.bot import start_bot, write_config
 from helpers.processes import Running
 
 
@@ -17,20 +17,7 @@ from helpers.processes import Running
 def bot(tmp_path: Path) -> Iterator[tuple[Running, str]]:
     web, backend = free_port(), free_port()
     config = write_config(tmp_path, web, backend)
-    running = Running(
-        [
-            TWISTD,
-            "-n",
-            "--pidfile=",
-            "boredbot",
-            "--config",
-            str(config),
-            "--interval",
-            "0.3",
-        ],
-        log=tmp_path / "twistd.log",
-        cwd=tmp_path,
-    )
+    running = start_bot(tmp_path, config, "--interval", "0.3")
     try:
         url = f"http://127.0.0.1:{web}"
         running.wait_for(url + "/healthz")

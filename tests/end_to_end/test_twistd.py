@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 from helpers import free_port
-from helpers.bot import TWISTD, write_config
+from helpers.bot import start_bot, write_config
 from helpers.processes import Running, eventually, http
 
 
@@ -48,11 +48,7 @@ def test_bad_configuration_exits_before_listening(tmp_path: Path) -> None:
         backend,
         **{'url = "http://127.0.0.1': 'url = "gopher://127.0.0.1'},
     )
-    running = Running(
-        [TWISTD, "-n", "--pidfile=", "boredbot", "--config", str(config)],
-        log=tmp_path / "twistd.log",
-        cwd=tmp_path,
-    )
+    running = start_bot(tmp_path, config)
     code = running.process.wait(60)
     assert code != 0
     assert f"{config}: accounts.updates.url: must be an http(s) URL" in running.output()
@@ -64,17 +60,6 @@ def test_port_in_use_exits_non_zero(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        running = Running(
-            [
-                TWISTD,
-                "-n",
-                "--pidfile=",
-                "boredbot",
-                "--config",
-                str(write_config(tmp_path, port, free_port())),
-            ],
-            log=tmp_path / "twistd.log",
-            cwd=tmp_path,
-        )
+        running = start_bot(tmp_path, write_config(tmp_path, port, free_port()))
         assert running.process.wait(60) != 0
     assert "Address already in use" in running.output()

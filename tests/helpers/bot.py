@@ -8,6 +8,8 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
+from .processes import Running
+
 TWISTD = str(Path(sys.executable).parent / "twistd")
 
 
@@ -24,3 +26,15 @@ def write_config(folder: Path, web: int, backend: int, **replace: str) -> Path:
     path = folder / "bot.toml"
     path.write_text(text)
     return path
+
+
+def start_bot(folder: Path, config: Path, *options: str) -> Running:
+    """
+    Start C{twistd -n boredbot --config CONFIG OPTIONS} in C{folder}, its
+    log in C{folder/twistd.log}.
+    """
+    return Running(
+        [TWISTD, "-n", "--pidfile=", "boredbot", "--config", str(config), *options],
+        log=folder / "twistd.log",
+        cwd=folder,
+    )
