@@ -110,15 +110,20 @@ class ParseClient:
         http: Any,
         clock: IReactorTime,
         timeout: float = DEFAULT_TIMEOUT,
+        master_key: Secret | None = None,
     ) -> None:
         """
         @param http: a treq C{HTTPClient}, shared by all accounts so that
             they share one persistent connection pool.
+        @param master_key: authenticate with the app's master key instead of
+            the account's REST API key: for provisioning only, never for
+            the running bot.
         """
         self.account = account
         self._http = http
         self._clock = clock
         self._timeout = timeout
+        self._master_key = master_key
 
     async def create(
         self, class_name: str, fields: Mapping[str, Any]
@@ -179,6 +184,36 @@ class ParseClient:
         )
         return updated
 
+    async def get_schema(self, class_name: str) -> dict[str, Any]:
+        """
+        The schema of C{class_name}: its fields and class-level permissions
+        (master key only).
+        """
+        schema: dict[str, Any] = await self._call("GET", _schema_path(class_name))
+        return schema
+
+    async def create_schema(
+        self, class_name: str, schema: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """
+        Create the class C{class_name} (master key only).
+        """
+        created: dict[str, Any] = await self._call(
+            "POST", _schema_path(class_name), body={"className": class_name, **schema}
+        )
+        return created
+
+    async def update_schema(
+        self, class_name: str, schema: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """
+        Add fields to C{class_name} or set its permissions (master key only).
+        """
+        updated: dict[str, Any] = await self._call(
+            "PUT", _schema_path(class_name), body={"className": class_name, **schema}
+        )
+        return updated
+
     async def _call(
         self,
         method: str,
@@ -207,10 +242,11 @@ class ParseClient:
         params: Mapping[str, str] | None,
         body: Mapping[str, Any] | None,
     ) -> Any:
-        headers = {
-            "X-Parse-Application-Id": self.account.application_id,
-            "X-Parse-REST-API-Key": self.account.rest_api_key.reveal(),
-        }
+        headers = {"X-Parse-Application-Id": self.account.application_id}
+        if self._master_key is None:
+            headers["X-Parse-REST-API-Key"] = self.account.rest_api_key.reveal()
+        else:
+            headers["X-Parse-Master-Key"] = self._master_key.reveal()
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -259,6 +295,10 @@ def parse_date(seconds: float) -> str:
 
 def _class_path(class_name: str) -> str:
     return "/classes/" + quote(class_name, safe="")
+
+
+def _schema_path(class_name: str) -> str:
+    return "/schemas/" + quote(class_name, safe="")
 
 
 def _object_path(class_name: str, object_id: str) -> str:

@@ -15,12 +15,13 @@ from twisted.application.service import IService, MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
-from luggage.parselite import ParseApp
+from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
 from luggage.twistd import HTTPClientService, web_service
 
 from .config import BotConfig, ConfigError, read_config
-from .parse import ParseClient
+from .parse import ParseClient, parse_date
+from .provision import provision_embedded
 from .updater import Updater, updater_service
 from .web import BotWeb
 
@@ -139,13 +140,7 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     # listening first, the updater finishes its iteration, then the
     # connections close and the embedded backend goes last.
     if bot.embedded is not None:
-        apps = [
-            ParseApp(account.application_id, account.rest_api_key)
-            for account in (bot.updates, bot.mood)
-        ]
-        parselite_service(
-            reactor, bot.embedded.listen, bot.embedded.database, apps
-        ).setServiceParent(bot_service)
+        _embedded_backend(reactor, bot).setServiceParent(bot_service)
     http = HTTPClientService(reactor)
     http.setServiceParent(bot_service)
     updates = ParseClient(bot.updates, http.client, reactor, bot.timeout)
@@ -157,6 +152,20 @@ def makeService(options: Options, reactor: Any = None) -> IService:
         resource = BotWeb(updates, mood).resource()
         web_service(reactor, bot.listen, resource).setServiceParent(bot_service)
     return bot_service
+
+
+def _embedded_backend(reactor: Any, bot: BotConfig) -> IService:
+    # The embedded server hosts both accounts' apps, provisioned here as
+    # boredbot-provision would; no master key exists, so nobody can change
+    # their classes over HTTP.
+    assert bot.embedded is not None
+    store = ObjectStore.open(bot.embedded.database, reactor)
+    now = parse_date(reactor.seconds())
+    apps = []
+    for account in (bot.updates, bot.mood):
+        provision_embedded(store, account.name, account.application_id, now)
+        apps.append(ParseApp(account.application_id, account.rest_api_key))
+    return parselite_service(reactor, bot.embedded.listen, store, apps)
 
 
 def _reactor(reactor: Any) -> Any:

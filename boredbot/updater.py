@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
+from attrs import frozen
 from twisted.application.internet import TimerService
 from twisted.application.service import IService
 from twisted.internet.defer import Deferred
@@ -25,7 +26,23 @@ LINES = "lines"
 CURRENT = "current"
 POKES = "pokes"
 
-_BACKEND_ERRORS = (ParseError, ParseUnavailable)
+
+@frozen
+class NoMood(Exception):
+    """
+    The mood account holds no C{current} object: it was not provisioned.
+    """
+
+    account: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.account} account has no {CURRENT} object;"
+            " provision it (boredbot-provision)"
+        )
+
+
+_BACKEND_ERRORS = (ParseError, ParseUnavailable, NoMood)
 
 
 class Updater:
@@ -80,25 +97,20 @@ class Updater:
 
     async def _restore(self) -> Mood:
         found = await self._mood_account.find(CURRENT, order=["createdAt"], limit=1)
-        if found.results:
-            stored = found.results[0]
-            self._current_id = stored["objectId"]
-            self._seen_pokes_until = stored.get("updatedAt", "")
-            try:
-                mood = Mood.restore(stored)
-            except UnknownMood as problem:
-                self._log.warn(
-                    "mood account: {problem}; starting fresh", problem=str(problem)
-                )
-                mood = Mood(since=parse_date(self._clock.seconds()))
-            else:
-                self._log.info("restored mood {mood!r}", mood=mood.mood)
-        else:
+        if not found.results:
+            raise NoMood(self._mood_account.account.name)
+        stored = found.results[0]
+        self._current_id = stored["objectId"]
+        self._seen_pokes_until = stored.get("updatedAt", "")
+        try:
+            mood = Mood.restore(stored)
+        except UnknownMood as problem:
+            self._log.warn(
+                "mood account: {problem}; starting fresh", problem=str(problem)
+            )
             mood = Mood(since=parse_date(self._clock.seconds()))
-            created = await self._mood_account.create(CURRENT, mood.record())
-            self._current_id = created["objectId"]
-            self._seen_pokes_until = created["createdAt"]
-            self._log.info("recorded a first mood {mood!r}", mood=mood.mood)
+        else:
+            self._log.info("restored mood {mood!r}", mood=mood.mood)
         self._mood = mood
         return mood
 
@@ -127,7 +139,7 @@ class Updater:
             return False
         return True
 
-    def _log_failure(self, failure: ParseError | ParseUnavailable) -> None:
+    def _log_failure(self, failure: ParseError | ParseUnavailable | NoMood) -> None:
         self._log.error(
             "update failed: {error}", error=str(failure), account=failure.account
         )

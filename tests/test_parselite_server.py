@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import MOOD, UPDATES, EmbeddedParse, resolve
+from helpers import MASTER_KEYS, MOOD, UPDATES, EmbeddedParse, resolve
 from twisted.trial.unittest import SynchronousTestCase
 
 
@@ -42,21 +42,23 @@ class RestTests(SynchronousTestCase):
         )
 
     def test_update_answers_updated_at(self) -> None:
-        _, _, created = self._request("POST", "/classes/current", {"mood": "bored"})
+        self.parse.open_class(UPDATES, "notes")
+        _, _, created = self._request("POST", "/classes/notes", {"mood": "bored"})
         self.parse.clock.advance(2)
         code, _, body = self._request(
-            "PUT", f"/classes/current/{created['objectId']}", {"mood": "content"}
+            "PUT", f"/classes/notes/{created['objectId']}", {"mood": "content"}
         )
         self.assertEqual((code, list(body)), (200, ["updatedAt"]))
         self.assertGreater(body["updatedAt"], created["createdAt"])
-        _, _, shown = self._request("GET", f"/classes/current/{created['objectId']}")
+        _, _, shown = self._request("GET", f"/classes/notes/{created['objectId']}")
         self.assertEqual(shown["mood"], "content")
 
     def test_missing_object_is_101(self) -> None:
+        self.parse.open_class(UPDATES, "notes")
         expected = (404, {"code": 101, "error": "Object not found."})
-        code, _, body = self._request("GET", "/classes/current/nothere123")
+        code, _, body = self._request("GET", "/classes/notes/nothere123")
         self.assertEqual((code, body), expected)
-        code, _, body = self._request("PUT", "/classes/current/nothere123", {"a": 1})
+        code, _, body = self._request("PUT", "/classes/notes/nothere123", {"a": 1})
         self.assertEqual((code, body), expected)
 
     def test_wrong_key_is_unauthorized(self) -> None:
@@ -79,6 +81,24 @@ class RestTests(SynchronousTestCase):
         code, _, body = self._request("POST", "/classes/lines", [1, 2])
         self.assertEqual((code, body["code"]), (400, 107))
 
-    def test_invalid_class_name_is_103(self) -> None:
-        code, _, body = self._request("POST", "/classes/no-dashes", {"a": 1})
+    def test_invalid_class_name_is_103_for_the_master_key(self) -> None:
+        headers = {
+            "X-Parse-Application-Id": UPDATES.application_id,
+            "X-Parse-Master-Key": MASTER_KEYS["updates"].reveal(),
+        }
+        code, _, body = self._request(
+            "POST", "/classes/no-dashes", {"a": 1}, headers=headers
+        )
         self.assertEqual((code, body["code"]), (400, 103))
+        # A client key learns no more than that it may not.
+        code, _, body = self._request("POST", "/classes/no-dashes", {"a": 1})
+        self.assertEqual((code, body["code"]), (400, 119))
+
+    def test_master_key_creates_classes_on_the_fly(self) -> None:
+        headers = {
+            "X-Parse-Application-Id": UPDATES.application_id,
+            "X-Parse-Master-Key": MASTER_KEYS["updates"].reveal(),
+        }
+        code, _, _ = self._request("POST", "/classes/fresh", {"a": 1}, headers=headers)
+        self.assertEqual(code, 201)
+        self.assertEqual(self._request("GET", "/classes/fresh")[0], 200)

@@ -18,7 +18,7 @@ from boredbot.parse import ParseError
 
 def _find(parse: EmbeddedParse, **query: Any) -> Any:
     return resolve(
-        parse.http.get(_url("lines"), params=query, headers=_keys()), parse.http
+        parse.http.get(_url(THINGS), params=query, headers=_keys()), parse.http
     )
 
 
@@ -33,19 +33,30 @@ def _keys(account: Any = UPDATES) -> dict[str, str]:
     }
 
 
+#: A class anybody may do anything with, for the query language's tests.
+THINGS = "things"
+
+
+def _open_parse() -> EmbeddedParse:
+    parse = EmbeddedParse(provisioned=False)
+    for account in (UPDATES, MOOD):
+        parse.open_class(account, THINGS)
+    return parse
+
+
 class QueryTests(SynchronousTestCase):
     def setUp(self) -> None:
-        self.parse = EmbeddedParse()
+        self.parse = _open_parse()
         self.updates = self.parse.client(UPDATES)
         for number in range(5):
             self.parse.clock.advance(1)
             self._create({"status": f"line {number}", "number": number})
 
     def _create(self, fields: dict[str, Any]) -> Any:
-        return resolve(self.updates.create("lines", fields), self.parse.http)
+        return resolve(self.updates.create(THINGS, fields), self.parse.http)
 
     def _statuses(self, **query: Any) -> list[str]:
-        found = resolve(self.updates.find("lines", **query), self.parse.http)
+        found = resolve(self.updates.find(THINGS, **query), self.parse.http)
         return [line["status"] for line in found.results]
 
     def test_order_descending_by_creation(self) -> None:
@@ -54,7 +65,7 @@ class QueryTests(SynchronousTestCase):
         )
 
     def test_where_compares_dates(self) -> None:
-        everything = resolve(self.updates.find("lines"), self.parse.http).results
+        everything = resolve(self.updates.find(THINGS), self.parse.http).results
         third = everything[2]["createdAt"]
         where = {"createdAt": {"$gt": {"__type": "Date", "iso": third}}}
         self.assertEqual(self._statuses(where=where), ["line 3", "line 4"])
@@ -72,13 +83,11 @@ class QueryTests(SynchronousTestCase):
         self.assertEqual(self._statuses(where={"missing": {"$exists": True}}), [])
 
     def test_count_counts_all_matches_beyond_the_limit(self) -> None:
-        found = resolve(
-            self.updates.find("lines", limit=1, count=True), self.parse.http
-        )
+        found = resolve(self.updates.find(THINGS, limit=1, count=True), self.parse.http)
         self.assertEqual((len(found.results), found.count), (1, 5))
 
     def test_answers_carry_parse_fields(self) -> None:
-        line = resolve(self.updates.find("lines", limit=1), self.parse.http).results[0]
+        line = resolve(self.updates.find(THINGS, limit=1), self.parse.http).results[0]
         self.assertEqual(
             set(line), {"status", "number", "objectId", "createdAt", "updatedAt"}
         )
@@ -90,7 +99,7 @@ class QueryTests(SynchronousTestCase):
         self.assertEqual((error.status, error.code), (400, 111))
         self.assertEqual(
             error.message,
-            "schema mismatch for lines.status; expected String but got Number",
+            "schema mismatch for things.status; expected String but got Number",
         )
 
     def test_invalid_field_name_is_refused(self) -> None:
@@ -120,7 +129,7 @@ class QueryTests(SynchronousTestCase):
 
     def test_apps_do_not_see_each_other(self) -> None:
         mood = self.parse.client(MOOD)
-        found = resolve(mood.find("lines", count=True), self.parse.http)
+        found = resolve(mood.find(THINGS, count=True), self.parse.http)
         self.assertEqual(found.count, 0)
 
 
@@ -139,10 +148,10 @@ class SchemaTests(SynchronousTestCase):
         )
     )
     def test_any_valid_object_round_trips(self, fields: dict[str, Any]) -> None:
-        parse = EmbeddedParse()
+        parse = _open_parse()
         client = parse.client(UPDATES)
-        created = resolve(client.create("things", fields), parse.http)
-        stored = resolve(client.get("things", created["objectId"]), parse.http)
+        created = resolve(client.create(THINGS, fields), parse.http)
+        stored = resolve(client.get(THINGS, created["objectId"]), parse.http)
         for reserved in ("objectId", "createdAt", "updatedAt"):
             stored.pop(reserved)
         self.assertEqual(stored, json.loads(json.dumps(fields)))

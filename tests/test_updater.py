@@ -13,6 +13,7 @@ from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.parse import ParseClient
+from boredbot.provision import provision_embedded
 from boredbot.updater import Updater, updater_service
 
 
@@ -35,14 +36,20 @@ class UpdaterTests(SynchronousTestCase):
     def _current(self) -> list[dict[str, Any]]:
         return resolve(self.mood.find("current"), self.parse.http).results
 
-    def test_first_run_records_a_mood_and_posts_a_line(self) -> None:
+    def _store_mood(self, fields: dict[str, Any]) -> None:
+        # As an operator would, with the master key: the bot may only update.
+        [current] = self._current()
+        master = self.parse.master(MOOD)
+        resolve(master.update("current", current["objectId"], fields), self.parse.http)
+
+    def test_first_run_posts_a_line_and_records_the_mood(self) -> None:
         self._live()
         self.assertEqual(self._lines(), ["I'm getting restless."])
         [current] = self._current()
         self.assertEqual(current["mood"], "restless")
 
     def test_mood_is_restored_not_reset(self) -> None:
-        resolve(self.mood.create("current", {"mood": "bored"}), self.parse.http)
+        self._store_mood({"mood": "bored"})
         self._live()
         self.assertEqual(self._lines(), ["I'm so very bored."])
         self.assertEqual([c["mood"] for c in self._current()], ["very bored"])
@@ -54,13 +61,39 @@ class UpdaterTests(SynchronousTestCase):
         self.assertEqual(self._lines()[-1], "I'm so very bored.")
 
     def test_unknown_stored_mood_starts_fresh_with_a_warning(self) -> None:
-        resolve(self.mood.create("current", {"mood": "ecstatic"}), self.parse.http)
+        self._store_mood({"mood": "ecstatic"})
         with capturedLogs() as events:
             self._live()
         self.assertEqual(self._lines(), ["I'm getting restless."])
         warnings = [e for e in events if "unknown stored mood" in e.get("problem", "")]
         self.assertEqual(len(warnings), 1)
         self.assertEqual(len(self._current()), 1)
+
+    def test_unprovisioned_mood_account_is_reported_and_retried(self) -> None:
+        parse = EmbeddedParse(provisioned=False)
+        updater = Updater(parse.client(UPDATES), parse.client(MOOD), parse.clock)
+        with capturedLogs() as events:
+            resolve(updater.run_once(), parse.http)
+        [error] = [e for e in events if e.get("account") == "mood"]
+        self.assertIn("mood account: HTTP 400 (Parse error 119)", error["error"])
+        for account in (UPDATES, MOOD):
+            provision_embedded(parse.store, account.name, account.application_id, "t")
+        with capturedLogs() as events:
+            resolve(updater.run_once(), parse.http)
+        self.assertEqual([e.get("mood") for e in events if "status" in e], ["restless"])
+
+    def test_mood_account_without_a_mood_is_reported(self) -> None:
+        parse = EmbeddedParse()
+        [current] = resolve(parse.master(MOOD).find("current"), parse.http).results
+        parse.store.delete(MOOD.application_id, "current", current["objectId"])
+        updater = Updater(parse.client(UPDATES), parse.client(MOOD), parse.clock)
+        with capturedLogs() as events:
+            resolve(updater.run_once(), parse.http)
+        [error] = [e for e in events if e.get("account") == "mood"]
+        self.assertEqual(
+            error["error"],
+            "mood account has no current object; provision it (boredbot-provision)",
+        )
 
     def test_pokes_entertain_once(self) -> None:
         self._live(3)
@@ -154,12 +187,17 @@ class LoopTests(SynchronousTestCase):
         stopping = service.stopService()
         stopping.addBoth(stopped.append)
         self.assertEqual(stopped, [])
-        holding.answer_all(b'{"results": []}')
-        settle(http)
-        self.assertEqual(stopped, [])  # now it creates the first mood
-        holding.answer_all(b'{"objectId": "abcdefghij", "createdAt": "t"}')
-        for _ in range(4):
+        # The tick goes on through restore, pokes, line and mood, one request
+        # at a time; the service stops only when the last is answered.
+        answers = [
+            b'{"results": [{"objectId": "abcdefghij", "mood": "bored"}]}',
+            b'{"results": []}',
+            b'{"objectId": "bcdefghijk", "createdAt": "t"}',
+        ]
+        for answer in answers:
+            holding.answer_all(answer)
             settle(http)
-            holding.answer_all(b'{"results": [], "objectId": "x", "createdAt": "t"}')
+            self.assertEqual(stopped, [])
+        holding.answer_all(b'{"updatedAt": "t"}')
         settle(http)
         self.assertEqual(len(stopped), 1)

@@ -32,7 +32,14 @@ class WebTests(SynchronousTestCase):
         return response.code, resolve(response.content(), self.web, *backends)
 
     def _add(self, account: Any, class_name: str, fields: dict[str, Any]) -> None:
-        resolve(self.parse.client(account).create(class_name, fields), self.parse.http)
+        master = self.parse.master(account)
+        if class_name == "current":
+            # Provisioning made the one mood; tests set it.
+            [current] = resolve(master.find(class_name), self.parse.http).results
+            call = master.update(class_name, current["objectId"], fields)
+        else:
+            call = master.create(class_name, fields)
+        resolve(call, self.parse.http)
         self.parse.clock.advance(1)
 
     def test_page_shows_feeling_and_latest_lines(self) -> None:
@@ -105,6 +112,14 @@ class WebTests(SynchronousTestCase):
         )
         _, page = self._get("/", self.parse.http, down)
         self.assertIn(b"The latest lines are unavailable right now.", page)
+        self.assertIn(b"Mood: content", page)
+
+    def test_no_mood_yet(self) -> None:
+        [current] = resolve(
+            self.parse.master(MOOD).find("current"), self.parse.http
+        ).results
+        self.parse.store.delete(MOOD.application_id, "current", current["objectId"])
+        _, page = self._get("/", self.parse.http)
         self.assertIn(b"The bot has no mood yet.", page)
 
     def test_status_json(self) -> None:

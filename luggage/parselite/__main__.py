@@ -8,6 +8,7 @@ C{apps.toml} lists the hosted apps, keeping keys off the command line::
     [[apps]]
     application_id = "my-app"
     rest_api_key = "my-rest-key"
+    master_key = "my-master-key"    # optional: to define classes over HTTP
 
 It serves Parse's REST API under C{/parse} until interrupted.
 """
@@ -27,6 +28,7 @@ from luggage.secret import Secret
 
 from .server import ParseApp
 from .service import parselite_service
+from .store import ObjectStore
 
 
 class Options(usage.Options):
@@ -57,11 +59,22 @@ def read_apps(path: str) -> list[ParseApp]:
     for index, entry in enumerate(document.get("apps", ())):
         application_id = entry.get("application_id")
         key = entry.get("rest_api_key")
+        master_key = entry.get("master_key")
         if not (isinstance(application_id, str) and isinstance(key, str)):
             raise usage.UsageError(
                 f"{path}: apps[{index}]: needs application_id and rest_api_key strings"
             )
-        apps.append(ParseApp(application_id, Secret(key)))
+        if master_key is not None and not isinstance(master_key, str):
+            raise usage.UsageError(
+                f"{path}: apps[{index}]: master_key must be a string"
+            )
+        apps.append(
+            ParseApp(
+                application_id,
+                Secret(key),
+                None if master_key is None else Secret(master_key),
+            )
+        )
     if not apps:
         raise usage.UsageError(f"{path}: lists no [[apps]]")
     return apps
@@ -74,9 +87,8 @@ def main(reactor: Any, *argv: str) -> Deferred[None]:
     except usage.UsageError as problem:
         raise SystemExit(f"{sys.argv[0]}: {problem}") from None
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
-    service = parselite_service(
-        reactor, options["listen"], options["database"], options["apps"]
-    )
+    store = ObjectStore.open(options["database"], reactor)
+    service = parselite_service(reactor, options["listen"], store, options["apps"])
     service.startService()
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     return Deferred()

@@ -17,6 +17,7 @@ from twisted.web.resource import IResource
 
 from luggage.secret import Secret
 
+from .access import OPEN_PERMISSIONS, Access
 from .errors import INVALID_JSON, UNAUTHORIZED, ParseFailure
 from .query import read_query
 from .store import ObjectStore
@@ -25,18 +26,20 @@ from .store import ObjectStore
 @frozen
 class ParseApp:
     """
-    One hosted application: its Application ID and REST API key.
+    One hosted application: its Application ID, REST API key, and master
+    key (without one, nobody can change its schema over HTTP).
     """
 
     application_id: str
     rest_api_key: Secret = field(repr=False)
+    master_key: Secret | None = field(default=None, repr=False)
 
 
 class ParseLite:
     """
-    A Parse-compatible REST API over an L{ObjectStore}: create, find, get
-    and update objects, each request authenticated by Application ID and
-    REST API key as Parse Server does.
+    A Parse-compatible REST API over an L{ObjectStore}: objects (create,
+    find, get, update, delete) under class-level permissions, and schemas
+    under the master key, each request authenticated as Parse Server does.
 
     Mount its L{resource} where Parse Server would be mounted (C{/parse}).
     """
@@ -57,8 +60,15 @@ class ParseLite:
 
     @_routes.route("/classes/<class_name>", methods=["POST"])
     def _create(self, request: IRequest, class_name: str) -> bytes:
-        def create(app: str) -> Any:
-            created = self._store.create(app, class_name, _json_object(request))
+        def create(access: Access) -> Any:
+            permissions = self._store.permissions(access.app, class_name)
+            access.require(permissions, "create")
+            created = self._store.create(
+                access.app,
+                class_name,
+                _json_object(request),
+                may_add_fields=access.may(permissions, "addField"),
+            )
             request.setResponseCode(201)
             location = f"{_mount_url(request)}/classes/{class_name}/"
             request.setHeader(b"Location", location + created["objectId"])
@@ -68,52 +78,112 @@ class ParseLite:
 
     @_routes.route("/classes/<class_name>", methods=["GET"])
     def _find(self, request: IRequest, class_name: str) -> bytes:
-        def find(app: str) -> Any:
+        def find(access: Access) -> Any:
             arguments = {
                 key.decode("utf-8"): values[-1].decode("utf-8")
                 for key, values in request.args.items()
             }
-            return self._store.find(app, class_name, read_query(arguments))
+            query = read_query(arguments)
+            permissions = self._store.permissions(access.app, class_name)
+            access.require(permissions, "find")
+            if query.count:
+                access.require(permissions, "count")
+            return self._store.find(access.app, class_name, query)
 
         return self._answer(request, find)
 
     @_routes.route("/classes/<class_name>/<object_id>", methods=["GET"])
     def _get(self, request: IRequest, class_name: str, object_id: str) -> bytes:
-        return self._answer(
-            request, lambda app: self._store.get(app, class_name, object_id)
-        )
+        def get(access: Access) -> Any:
+            access.require(self._store.permissions(access.app, class_name), "get")
+            return self._store.get(access.app, class_name, object_id)
+
+        return self._answer(request, get)
 
     @_routes.route("/classes/<class_name>/<object_id>", methods=["PUT"])
     def _update(self, request: IRequest, class_name: str, object_id: str) -> bytes:
-        return self._answer(
-            request,
-            lambda app: self._store.update(
-                app, class_name, object_id, _json_object(request)
-            ),
-        )
+        def update(access: Access) -> Any:
+            permissions = self._store.permissions(access.app, class_name)
+            access.require(permissions, "update")
+            return self._store.update(
+                access.app,
+                class_name,
+                object_id,
+                _json_object(request),
+                may_add_fields=access.may(permissions, "addField"),
+            )
 
-    def _answer(self, request: IRequest, operation: Callable[[str], Any]) -> bytes:
+        return self._answer(request, update)
+
+    @_routes.route("/classes/<class_name>/<object_id>", methods=["DELETE"])
+    def _delete(self, request: IRequest, class_name: str, object_id: str) -> bytes:
+        def delete(access: Access) -> Any:
+            access.require(self._store.permissions(access.app, class_name), "delete")
+            self._store.delete(access.app, class_name, object_id)
+            return {}
+
+        return self._answer(request, delete)
+
+    @_routes.route("/schemas/<class_name>", methods=["GET"])
+    def _schema(self, request: IRequest, class_name: str) -> bytes:
+        def describe(access: Access) -> Any:
+            access.require_master()
+            return self._store.describe_class(access.app, class_name)
+
+        return self._answer(request, describe)
+
+    @_routes.route("/schemas/<class_name>", methods=["POST"])
+    def _define(self, request: IRequest, class_name: str) -> bytes:
+        def define(access: Access) -> Any:
+            access.require_master()
+            fields, permissions = _schema_body(request)
+            self._store.define_class(
+                access.app, class_name, fields, permissions or OPEN_PERMISSIONS
+            )
+            return self._store.describe_class(access.app, class_name)
+
+        return self._answer(request, define)
+
+    @_routes.route("/schemas/<class_name>", methods=["PUT"])
+    def _change(self, request: IRequest, class_name: str) -> bytes:
+        def change(access: Access) -> Any:
+            access.require_master()
+            fields, permissions = _schema_body(request)
+            self._store.change_class(access.app, class_name, fields, permissions)
+            return self._store.describe_class(access.app, class_name)
+
+        return self._answer(request, change)
+
+    def _answer(self, request: IRequest, operation: Callable[[Access], Any]) -> bytes:
         request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
         try:
-            body = operation(self._authenticated_app(request))
+            body = operation(self._authenticate(request))
         except ParseFailure as failure:
             request.setResponseCode(failure.status)
             body = failure.body()
         return json.dumps(body).encode("utf-8")
 
-    def _authenticated_app(self, request: IRequest) -> str:
+    def _authenticate(self, request: IRequest) -> Access:
         application_id = _header(request, b"X-Parse-Application-Id")
         app = self._apps.get(application_id)
-        given_key = _header(request, b"X-Parse-REST-API-Key").encode("utf-8")
-        if app is None or not hmac.compare_digest(
-            given_key, app.rest_api_key.reveal().encode("utf-8")
-        ):
-            self._log.info(
-                "refused a request for application {application_id!r}",
-                application_id=application_id,
-            )
-            raise UNAUTHORIZED
-        return app.application_id
+        if app is not None:
+            master_key = request.getHeader(b"X-Parse-Master-Key")
+            if master_key is not None:
+                if app.master_key is not None and _same(master_key, app.master_key):
+                    return Access(app.application_id, master=True)
+            elif _same(request.getHeader(b"X-Parse-REST-API-Key"), app.rest_api_key):
+                return Access(app.application_id, master=False)
+        self._log.info(
+            "refused a request for application {application_id!r}",
+            application_id=application_id,
+        )
+        raise UNAUTHORIZED
+
+
+def _same(given: bytes | None, secret: Secret) -> bool:
+    return given is not None and hmac.compare_digest(
+        given, secret.reveal().encode("utf-8")
+    )
 
 
 def _header(request: IRequest, name: bytes) -> str:
@@ -129,6 +199,20 @@ def _json_object(request: IRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ParseFailure(400, INVALID_JSON, "Invalid JSON")
     return body
+
+
+def _schema_body(request: IRequest) -> tuple[dict[str, str], dict[str, Any] | None]:
+    body = _json_object(request)
+    fields: dict[str, str] = {}
+    for name, description in (body.get("fields") or {}).items():
+        kind = description.get("type") if isinstance(description, dict) else None
+        if not isinstance(kind, str):
+            raise ParseFailure(400, INVALID_JSON, f"field {name} needs a type")
+        fields[name] = kind
+    permissions = body.get("classLevelPermissions")
+    if permissions is not None and not isinstance(permissions, dict):
+        raise ParseFailure(400, INVALID_JSON, "classLevelPermissions must be an object")
+    return fields, permissions
 
 
 def _mount_url(request: IRequest) -> str:

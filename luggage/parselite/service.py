@@ -28,17 +28,16 @@ class _ClosesStore(Service):
 def parselite_service(
     reactor: Any,
     listen: str,
-    database: str,
+    store: ObjectStore,
     apps: Iterable[ParseApp],
     mount: str = "parse",
 ) -> IService:
     """
-    A service serving C{apps} from the SQLite C{database} (a path, or
-    C{":memory:"}) on the endpoint C{listen}, under C{/mount}.
+    A service serving C{apps} from C{store} on the endpoint C{listen},
+    under C{/mount}.
 
-    Stopping it stops listening, then closes the database.
+    Stopping it stops listening, then closes the store.
     """
-    store = ObjectStore.open(database, reactor)
     root = Resource()
     root.putChild(mount.encode("ascii"), ParseLite(store, apps).resource())
     service = MultiService()

@@ -20,6 +20,7 @@ from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
 
+from .access import OPEN_PERMISSIONS, PERMISSION_DENIED
 from .errors import (
     INCORRECT_TYPE,
     INVALID_CLASS_NAME,
@@ -41,6 +42,12 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE INDEX IF NOT EXISTS objects_by_creation
     ON objects (app, class, created_at);
+CREATE TABLE IF NOT EXISTS classes (
+    app TEXT NOT NULL,
+    class TEXT NOT NULL,
+    permissions TEXT NOT NULL,
+    PRIMARY KEY (app, class)
+);
 CREATE TABLE IF NOT EXISTS fields (
     app TEXT NOT NULL,
     class TEXT NOT NULL,
@@ -50,6 +57,13 @@ CREATE TABLE IF NOT EXISTS fields (
 );
 """
 _RESERVED = frozenset({"objectId", "createdAt", "updatedAt", "ACL"})
+_BUILT_IN_FIELDS = {
+    "objectId": {"type": "String"},
+    "createdAt": {"type": "Date"},
+    "updatedAt": {"type": "Date"},
+    "ACL": {"type": "ACL"},
+}
+_TYPES = frozenset({"String", "Number", "Boolean", "Date", "Object", "Array"})
 _ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -117,16 +131,95 @@ class ObjectStore:
         """
         self._db.close()
 
+    def define_class(
+        self,
+        app: str,
+        class_name: str,
+        fields: Mapping[str, str],
+        permissions: Mapping[str, Any],
+    ) -> None:
+        """
+        Create the class C{class_name} with C{fields} (name to Parse type)
+        and class-level C{permissions}.
+        """
+        _check_class_name(class_name)
+        with self._db:
+            if self.permissions(app, class_name) is not None:
+                raise ParseFailure(
+                    400, INVALID_CLASS_NAME, f"Class {class_name} already exists."
+                )
+            self._db.execute(
+                "INSERT INTO classes VALUES (?, ?, ?)",
+                (app, class_name, json.dumps(dict(permissions))),
+            )
+            self._add_fields(app, class_name, fields)
+
+    def change_class(
+        self,
+        app: str,
+        class_name: str,
+        fields: Mapping[str, str],
+        permissions: Mapping[str, Any] | None,
+    ) -> None:
+        """
+        Add C{fields} to an existing class, and set its C{permissions}
+        unless L{None}.
+        """
+        with self._db:
+            if self.permissions(app, class_name) is None:
+                raise _no_such_class(class_name)
+            self._add_fields(app, class_name, fields)
+            if permissions is not None:
+                self._db.execute(
+                    "UPDATE classes SET permissions = ? WHERE app = ? AND class = ?",
+                    (json.dumps(dict(permissions)), app, class_name),
+                )
+
+    def describe_class(self, app: str, class_name: str) -> dict[str, Any]:
+        """
+        The class as Parse Server shows a schema: name, fields with their
+        types, class-level permissions.
+        """
+        permissions = self.permissions(app, class_name)
+        if permissions is None:
+            raise _no_such_class(class_name)
+        fields: dict[str, Any] = dict(_BUILT_IN_FIELDS)
+        for name, kind in self._types(app, class_name).items():
+            fields[name] = {"type": kind}
+        return {
+            "className": class_name,
+            "fields": fields,
+            "classLevelPermissions": permissions,
+        }
+
+    def permissions(self, app: str, class_name: str) -> dict[str, Any] | None:
+        """
+        The class-level permissions of a class; L{None} if there is no such
+        class.
+        """
+        row = self._db.execute(
+            "SELECT permissions FROM classes WHERE app = ? AND class = ?",
+            (app, class_name),
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
     def create(
-        self, app: str, class_name: str, fields: Mapping[str, Any]
+        self,
+        app: str,
+        class_name: str,
+        fields: Mapping[str, Any],
+        may_add_fields: bool = True,
     ) -> dict[str, str]:
         """
         Store a new object; return its C{objectId} and C{createdAt}.
+
+        @param may_add_fields: whether a field the class does not have yet
+            is added to it (else the request is refused).
         """
         _check_class_name(class_name)
         now = self._now()
         with self._db:
-            self._check_types(app, class_name, fields)
+            self._check_types(app, class_name, fields, may_add_fields)
             object_id = self._new_id()
             self._db.execute(
                 "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
@@ -141,7 +234,12 @@ class ObjectStore:
         return _shown(self._row(app, class_name, object_id))
 
     def update(
-        self, app: str, class_name: str, object_id: str, fields: Mapping[str, Any]
+        self,
+        app: str,
+        class_name: str,
+        object_id: str,
+        fields: Mapping[str, Any],
+        may_add_fields: bool = True,
     ) -> dict[str, str]:
         """
         Set C{fields} on an object; return its new C{updatedAt}.
@@ -149,7 +247,7 @@ class ObjectStore:
         now = self._now()
         with self._db:
             row = self._row(app, class_name, object_id)
-            self._check_types(app, class_name, fields)
+            self._check_types(app, class_name, fields, may_add_fields)
             data = json.loads(row[3])
             data.update(fields)
             self._db.execute(
@@ -158,6 +256,17 @@ class ObjectStore:
                 (json.dumps(data), now, app, class_name, object_id),
             )
         return {"updatedAt": now}
+
+    def delete(self, app: str, class_name: str, object_id: str) -> None:
+        """
+        Delete an object.
+        """
+        with self._db:
+            self._row(app, class_name, object_id)
+            self._db.execute(
+                "DELETE FROM objects WHERE app = ? AND class = ? AND object_id = ?",
+                (app, class_name, object_id),
+            )
 
     def find(self, app: str, class_name: str, query: Query) -> dict[str, Any]:
         """
@@ -207,18 +316,44 @@ class ObjectStore:
         )
         return dict(rows.fetchall())
 
+    def _add_fields(self, app: str, class_name: str, fields: Mapping[str, str]) -> None:
+        known = self._types(app, class_name)
+        for name, kind in fields.items():
+            check_field_name(name)
+            if kind not in _TYPES:
+                raise ParseFailure(400, INCORRECT_TYPE, f"invalid field type: {kind}")
+            if name in known:
+                _check_same_type(class_name, name, known[name], kind)
+            else:
+                self._db.execute(
+                    "INSERT INTO fields VALUES (?, ?, ?, ?)",
+                    (app, class_name, name, kind),
+                )
+
     def _check_types(
-        self, app: str, class_name: str, fields: Mapping[str, Any]
+        self,
+        app: str,
+        class_name: str,
+        fields: Mapping[str, Any],
+        may_add_fields: bool,
     ) -> None:
+        if self.permissions(app, class_name) is None:
+            # Only the master key gets here: it creates classes on the fly.
+            self._db.execute(
+                "INSERT INTO classes VALUES (?, ?, ?)",
+                (app, class_name, json.dumps(OPEN_PERMISSIONS)),
+            )
         known = self._types(app, class_name)
         for name, value in fields.items():
             if name in _RESERVED:
                 raise ParseFailure(
-                    400, INVALID_KEY_NAME, f"Invalid field name: {name}."
+                    400, INVALID_KEY_NAME, f"{name} is an invalid field name."
                 )
             check_field_name(name)
             given = parse_type(value)
             expected = known.get(name)
+            if expected is None and not may_add_fields:
+                raise PERMISSION_DENIED
             if given is None:
                 continue
             if expected is None:
@@ -227,13 +362,22 @@ class ObjectStore:
                     (app, class_name, name, given),
                 )
                 known[name] = given
-            elif expected != given:
-                raise ParseFailure(
-                    400,
-                    INCORRECT_TYPE,
-                    f"schema mismatch for {class_name}.{name};"
-                    f" expected {expected} but got {given}",
-                )
+            else:
+                _check_same_type(class_name, name, expected, given)
+
+
+def _check_same_type(class_name: str, name: str, expected: str, given: str) -> None:
+    if expected != given:
+        raise ParseFailure(
+            400,
+            INCORRECT_TYPE,
+            f"schema mismatch for {class_name}.{name};"
+            f" expected {expected} but got {given}",
+        )
+
+
+def _no_such_class(class_name: str) -> ParseFailure:
+    return ParseFailure(400, INVALID_CLASS_NAME, f"Class {class_name} does not exist.")
 
 
 def _check_class_name(class_name: str) -> None:

@@ -1,11 +1,12 @@
 """
 The contract: the subset of Parse's REST API the bot uses, as any backend
-must answer it, status codes and bodies alike.
+must answer it, status codes and bodies alike, with the classes as
+C{boredbot-provision} makes them.
 
-It speaks plain HTTP to a running server, so the same tests run against
-the embedded server and against real Parse Server. They use only the
-bot's classes (C{lines}, C{current}, C{pokes}) and tell their own objects
-apart by a unique value, so they can share one server.
+It speaks plain HTTP to running servers, so the same tests run against the
+embedded server and against real Parse Server. They use only the bot's
+classes (C{lines}, C{current}, C{pokes}) and tell their own objects apart
+by unique values, so they can share one server.
 """
 
 from __future__ import annotations
@@ -17,26 +18,40 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from helpers.backends import App, Backend
+from helpers.backends import App, Backend, provision
 from helpers.processes import http
+
+from boredbot.provision import PLANS
 
 OBJECT_ID = re.compile(r"\A[A-Za-z0-9]{10}\Z")
 DATE = re.compile(r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
 NOT_FOUND = {"code": 101, "error": "Object not found."}
 UNAUTHORIZED = {"error": "unauthorized"}
+PERMISSION_DENIED = (400, {"code": 119, "error": "Permission denied"})
 
 
 def _call(
-    backend: Backend, method: str, path: str, body: Any = None, app: App | None = None
+    backend: Backend,
+    method: str,
+    path: str,
+    body: Any = None,
+    app: App | None = None,
+    master: bool = False,
 ) -> tuple[int, Any, Any]:
-    headers = (app or backend.first).headers()
-    return http(method, backend.url + path, body, headers)
+    app = app or backend.first
+    headers = app.master_headers() if master else app.headers()
+    return http(method, app.url + path, body, headers)
+
+
+def _status_and_body(*call: Any, **options: Any) -> tuple[int, Any]:
+    status, _, body = _call(*call, **options)
+    return status, body
 
 
 def _query(
     backend: Backend, class_name: str, app: App | None = None, **params: Any
 ) -> Any:
-    status, _, body = _call(
+    status, body = _status_and_body(
         backend, "GET", f"/classes/{class_name}?{urlencode(params)}", app=app
     )
     assert status == 200, body
@@ -50,9 +65,16 @@ def _token() -> str:
 def _create(
     backend: Backend, class_name: str, fields: dict[str, Any]
 ) -> dict[str, Any]:
-    status, _, body = _call(backend, "POST", f"/classes/{class_name}", fields)
+    status, body = _status_and_body(backend, "POST", f"/classes/{class_name}", fields)
     assert status == 201, body
     return body  # type: ignore[no-any-return]
+
+
+def _line(backend: Backend) -> str:
+    return str(_create(backend, "lines", {"status": _token(), "mood": "x"})["objectId"])
+
+
+# Objects
 
 
 def test_create_answers_201_id_date_and_location(backend: Backend) -> None:
@@ -64,13 +86,15 @@ def test_create_answers_201_id_date_and_location(backend: Backend) -> None:
     assert OBJECT_ID.match(body["objectId"])
     assert DATE.match(body["createdAt"])
     location = {name.lower(): value for name, value in headers.items()}["location"]
-    assert location == f"{backend.url}/classes/lines/{body['objectId']}"
+    assert location == f"{backend.first.url}/classes/lines/{body['objectId']}"
 
 
 def test_get_shows_fields_and_parse_fields(backend: Backend) -> None:
     token = _token()
     created = _create(backend, "lines", {"status": token, "mood": "bored"})
-    status, _, body = _call(backend, "GET", f"/classes/lines/{created['objectId']}")
+    status, body = _status_and_body(
+        backend, "GET", f"/classes/lines/{created['objectId']}"
+    )
     assert status == 200
     assert body == {
         "status": token,
@@ -82,22 +106,23 @@ def test_get_shows_fields_and_parse_fields(backend: Backend) -> None:
 
 
 def test_update_answers_updated_at_only(backend: Backend) -> None:
-    created = _create(backend, "current", {"mood": "bored", "feeling": _token()})
-    path = f"/classes/current/{created['objectId']}"
-    status, _, body = _call(backend, "PUT", path, {"mood": "content"})
+    [current] = _query(backend, "current", limit=1)["results"]
+    path = f"/classes/current/{current['objectId']}"
+    feeling = _token()
+    status, body = _status_and_body(backend, "PUT", path, {"feeling": feeling})
     assert status == 200
     assert list(body) == ["updatedAt"]
     assert DATE.match(body["updatedAt"])
-    assert body["updatedAt"] >= created["createdAt"]
-    _, _, shown = _call(backend, "GET", path)
-    assert (shown["mood"], shown["updatedAt"]) == ("content", body["updatedAt"])
+    assert body["updatedAt"] >= current["createdAt"]
+    shown = _status_and_body(backend, "GET", path)[1]
+    assert (shown["feeling"], shown["updatedAt"]) == (feeling, body["updatedAt"])
 
 
 def test_query_where_order_limit_count(backend: Backend) -> None:
     token = _token()
     for number in range(3):
         _create(backend, "lines", {"status": f"{token}-{number}", "mood": token})
-    where = f'{{"mood":"{token}"}}'
+    where = json.dumps({"mood": token})
     body = _query(backend, "lines", where=where, order="-createdAt", limit=2, count=1)
     assert set(body) == {"results", "count"}
     assert body["count"] == 3
@@ -125,59 +150,162 @@ def test_query_where_created_after_a_date(backend: Backend) -> None:
     assert [line["mood"] for line in later] == ["second"]
 
 
+def test_pokes_have_no_fields_of_their_own(backend: Backend) -> None:
+    poke = _create(backend, "pokes", {})
+    shown = _status_and_body(backend, "GET", f"/classes/pokes/{poke['objectId']}")[1]
+    assert set(shown) == {"objectId", "createdAt", "updatedAt"}
+
+
 def test_missing_object_is_not_found(backend: Backend) -> None:
-    assert _call(backend, "GET", "/classes/current/nothere123")[::2] == (404, NOT_FOUND)
-    assert _call(backend, "PUT", "/classes/current/nothere123", {"mood": "x"})[::2] == (
+    assert _status_and_body(backend, "GET", "/classes/lines/nothere123") == (
         404,
         NOT_FOUND,
     )
-
-
-def test_wrong_credentials_are_unauthorized(backend: Backend) -> None:
-    first, second = backend.first, backend.second
-    for app in (
-        App(first.application_id, "not-the-key"),
-        App(first.application_id, second.rest_api_key),
-        App("no-such-app", first.rest_api_key),
-        App(first.application_id, ""),
-    ):
-        assert _call(backend, "GET", "/classes/lines", app=app)[::2] == (
-            403,
-            UNAUTHORIZED,
-        )
-        assert _call(backend, "POST", "/classes/pokes", {}, app=app)[::2] == (
-            403,
-            UNAUTHORIZED,
-        )
-
-
-def test_apps_are_separate(backend: Backend) -> None:
-    token = _token()
-    _create(backend, "lines", {"status": token, "mood": "x"})
-    where = f'{{"status":"{token}"}}'
-    assert _query(backend, "lines", where=where, count=1)["count"] == 1
-    assert (
-        _query(backend, "lines", app=backend.second, where=where, count=1)["count"] == 0
-    )
+    assert _status_and_body(
+        backend, "PUT", "/classes/current/nothere123", {"mood": "x"}
+    ) == (404, NOT_FOUND)
 
 
 def test_bad_where_json(backend: Backend) -> None:
-    status, _, body = _call(backend, "GET", "/classes/lines?where=%7Bnot-json")
-    assert (status, body) == (
+    assert _status_and_body(backend, "GET", "/classes/lines?where=%7Bnot-json") == (
         400,
         {"code": 107, "error": "where parameter is not valid JSON"},
     )
 
 
 def test_field_of_the_wrong_type(backend: Backend) -> None:
-    _create(backend, "lines", {"status": _token(), "mood": "bored"})
-    status, _, body = _call(
+    assert _status_and_body(
         backend, "POST", "/classes/lines", {"status": 7, "mood": "x"}
-    )
-    assert (status, body) == (
+    ) == (
         400,
         {
             "code": 111,
             "error": "schema mismatch for lines.status; expected String but got Number",
         },
     )
+
+
+def test_reserved_field_name(backend: Backend) -> None:
+    assert _status_and_body(
+        backend, "POST", "/classes/lines", {"objectId": "abcdefghij", "status": "x"}
+    ) == (400, {"code": 105, "error": "objectId is an invalid field name."})
+
+
+# Keys
+
+
+def test_wrong_credentials_are_unauthorized(backend: Backend) -> None:
+    first, second = backend.first, backend.second
+    for app in (
+        App(first.url, first.application_id, "not-the-key", first.master_key),
+        App(first.url, first.application_id, second.rest_api_key, first.master_key),
+        App(first.url, "no-such-app", first.rest_api_key, first.master_key),
+        App(first.url, first.application_id, "", first.master_key),
+    ):
+        assert _status_and_body(backend, "GET", "/classes/lines", app=app) == (
+            403,
+            UNAUTHORIZED,
+        )
+        assert _status_and_body(backend, "POST", "/classes/pokes", {}, app=app) == (
+            403,
+            UNAUTHORIZED,
+        )
+
+
+def test_wrong_master_key_is_unauthorized(backend: Backend) -> None:
+    first = backend.first
+    wrong = App(first.url, first.application_id, first.rest_api_key, "not-the-key")
+    assert _status_and_body(
+        backend, "GET", "/schemas/lines", app=wrong, master=True
+    ) == (403, UNAUTHORIZED)
+
+
+def test_apps_are_separate(backend: Backend) -> None:
+    token = _token()
+    _create(backend, "lines", {"status": token, "mood": "x"})
+    where = json.dumps({"status": token})
+    assert _query(backend, "lines", where=where, count=1)["count"] == 1
+    assert (
+        _query(backend, "lines", app=backend.second, where=where, count=1)["count"] == 0
+    )
+
+
+# Provisioning and class-level permissions
+
+
+def test_unprovisioned_class_is_refused(backend: Backend) -> None:
+    for method, path, body in (
+        ("GET", "/classes/unprovisioned", None),
+        ("POST", "/classes/unprovisioned", {"a": "b"}),
+        ("GET", "/classes/unprovisioned/abcdefghij", None),
+        ("PUT", "/classes/unprovisioned/abcdefghij", {"a": "b"}),
+    ):
+        assert _status_and_body(backend, method, path, body) == PERMISSION_DENIED, path
+
+
+def test_permissions_refuse_what_the_bot_never_does(backend: Backend) -> None:
+    line = _line(backend)
+    [current] = _query(backend, "current", limit=1)["results"]
+    poke = _create(backend, "pokes", {})["objectId"]
+    for method, path, body in (
+        ("PUT", f"/classes/lines/{line}", {"status": "changed"}),
+        ("DELETE", f"/classes/lines/{line}", None),
+        ("POST", "/classes/current", {"mood": "bored"}),
+        ("DELETE", f"/classes/current/{current['objectId']}", None),
+        ("PUT", f"/classes/pokes/{poke}", {}),
+        ("DELETE", f"/classes/pokes/{poke}", None),
+        ("POST", "/classes/lines", {"status": "x", "unplanned": "field"}),
+    ):
+        assert _status_and_body(backend, method, path, body) == PERMISSION_DENIED, (
+            method,
+            path,
+        )
+
+
+def test_master_key_may_what_the_rest_key_may_not(backend: Backend) -> None:
+    line = _line(backend)
+    assert _status_and_body(
+        backend, "DELETE", f"/classes/lines/{line}", master=True
+    ) == (200, {})
+    assert _status_and_body(backend, "GET", f"/classes/lines/{line}")[0] == 404
+
+
+def test_schemas_need_the_master_key(backend: Backend) -> None:
+    assert _status_and_body(backend, "GET", "/schemas/lines") == (
+        403,
+        {"error": "Permission denied"},
+    )
+
+
+def test_schemas_show_the_provisioned_classes(backend: Backend) -> None:
+    for plan in (*PLANS["updates"], *PLANS["mood"]):
+        status, schema = _status_and_body(
+            backend, "GET", f"/schemas/{plan.name}", master=True
+        )
+        assert status == 200
+        assert schema["className"] == plan.name
+        assert schema["classLevelPermissions"] == plan.permissions()
+        for name, kind in {
+            **plan.fields,
+            "objectId": "String",
+            "createdAt": "Date",
+            "updatedAt": "Date",
+            "ACL": "ACL",
+        }.items():
+            assert schema["fields"][name] == {"type": kind}
+
+
+def test_schema_errors(backend: Backend) -> None:
+    assert _status_and_body(backend, "GET", "/schemas/nothere", master=True) == (
+        400,
+        {"code": 103, "error": "Class nothere does not exist."},
+    )
+    assert _status_and_body(
+        backend, "POST", "/schemas/lines", {"className": "lines"}, master=True
+    ) == (400, {"code": 103, "error": "Class lines already exists."})
+
+
+def test_provisioning_again_changes_nothing(backend: Backend) -> None:
+    output = provision(backend.first, "updates", "mood")
+    assert output.count("already as needed") == 3
+    assert "current: has a mood already" in output

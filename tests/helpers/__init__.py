@@ -8,7 +8,7 @@ Twisted's Clock. Behind the stub runs the real embedded Parse server.
 from __future__ import annotations
 
 import socket
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine
 from typing import Any
 
 from treq.testing import StubTreq
@@ -16,8 +16,10 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.web.resource import IResource, Resource
 
-from boredbot.parse import ParseAccount, ParseClient
+from boredbot.parse import ParseAccount, ParseClient, parse_date
+from boredbot.provision import provision_embedded
 from luggage.parselite import ObjectStore, ParseApp, ParseLite
+from luggage.parselite.access import OPEN_PERMISSIONS
 from luggage.secret import Secret
 
 BASE_URL = "http://parse.invalid/parse"
@@ -25,6 +27,11 @@ UPDATES = ParseAccount(
     "updates", BASE_URL, "updates-app", Secret("updates-rest-key-1234")
 )
 MOOD = ParseAccount("mood", BASE_URL, "mood-app", Secret("mood-rest-key-5678"))
+#: Each app's master key, for provisioning and for setting up tests.
+MASTER_KEYS = {
+    "updates": Secret("updates-master-key"),
+    "mood": Secret("mood-master-key"),
+}
 #: The moment every Clock in these tests starts at: 2026-11-24T04:17:23Z.
 START = 1_795_493_843.0
 
@@ -40,27 +47,50 @@ def mounted(resource: IResource, name: bytes = b"parse") -> Resource:
 
 class EmbeddedParse:
     """
-    The embedded Parse server hosting C{accounts}' apps, in memory, behind
-    a StubTreq, on a Clock.
+    The embedded Parse server hosting the bot's two apps, in memory, behind
+    a StubTreq, on a Clock; provisioned as the bot needs unless told not
+    to be.
     """
 
-    def __init__(
-        self,
-        accounts: Iterable[ParseAccount] = (UPDATES, MOOD),
-        clock: Clock | None = None,
-    ) -> None:
-        self.clock = clock or Clock()
-        if clock is None:
-            self.clock.advance(START)
+    def __init__(self, provisioned: bool = True) -> None:
+        self.clock = Clock()
+        self.clock.advance(START)
         self.store = ObjectStore.open(":memory:", self.clock)
-        apps = [ParseApp(a.application_id, a.rest_api_key) for a in accounts]
+        apps = [
+            ParseApp(a.application_id, a.rest_api_key, MASTER_KEYS[a.name])
+            for a in (UPDATES, MOOD)
+        ]
         self.http = StubTreq(mounted(ParseLite(self.store, apps).resource()))
+        if provisioned:
+            for account in (UPDATES, MOOD):
+                provision_embedded(
+                    self.store,
+                    account.name,
+                    account.application_id,
+                    parse_date(self.clock.seconds()),
+                )
 
     def client(self, account: ParseAccount, timeout: float = 10.0) -> ParseClient:
         """
         A Parse client for C{account}, talking to this server.
         """
         return ParseClient(account, self.http, self.clock, timeout)
+
+    def master(self, account: ParseAccount) -> ParseClient:
+        """
+        A Parse client with C{account}'s master key.
+        """
+        return ParseClient(
+            account, self.http, self.clock, master_key=MASTER_KEYS[account.name]
+        )
+
+    def open_class(self, account: ParseAccount, class_name: str) -> None:
+        """
+        Define a class anybody with the REST key may do anything with.
+        """
+        self.store.define_class(
+            account.application_id, class_name, {}, OPEN_PERMISSIONS
+        )
 
 
 def settle(*stubs: StubTreq, rounds: int = 20) -> None:

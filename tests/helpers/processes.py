@@ -72,6 +72,23 @@ class Running:
                 time.sleep(0.1)
         raise self.fail(f"{url} did not answer within {timeout} s")
 
+    def wait_for_health(self, url: str, timeout: float = 60.0) -> None:
+        """
+        Wait until C{url} answers C{200}.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise self.fail(f"exited with {self.process.returncode} before {url}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise self.fail(f"{url} was not healthy within {timeout} s")
+
     def stop(self, timeout: float = 10.0) -> int:
         """
         SIGTERM, and wait; kill after C{timeout} and raise.
