@@ -13,6 +13,7 @@ from typing import Any
 from attrs import evolve
 from twisted.application.service import IService, MultiService
 from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
 from twisted.python import usage
 
 from luggage.parselite import ObjectStore, ParseApp
@@ -21,11 +22,13 @@ from luggage.twistd import HTTPClientService, web_service
 
 from .config import BotConfig, ConfigError, read_config
 from .parse import ParseClient, parse_date
+from .preflight import Fetch, Misconfigured, check_account
 from .provision import provision_embedded
 from .updater import Updater, updater_service
 from .web import BotWeb
 
 DEFAULT_ENVIRONMENT = "demo"
+_log = Logger()
 _ENVIRONMENT_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
 
@@ -52,16 +55,23 @@ class Options(usage.Options):
     ]
 
     def __init__(
-        self, environments: Traversable | None = None, reactor: Any = None
+        self,
+        environments: Traversable | None = None,
+        reactor: Any = None,
+        fetch: Fetch | None = None,
     ) -> None:
         """
         @param environments: the folder holding this deployment's
             environments, C{NAME.toml} each.
+        @param fetch: how the check at start asks the accounts (a test
+            double; by default, plain HTTP).
         """
         super().__init__()
         self._environments = environments
         self._reactor = reactor
+        self._fetch = fetch
         self.bot: BotConfig | None = None
+        self.outages: dict[str, str] = {}
 
     def postOptions(self) -> None:
         if self["environment"] and self["config"]:
@@ -90,7 +100,20 @@ class Options(usage.Options):
         )
         if bot.embedded is not None:
             self._check_endpoint(f"{source}: embedded.listen", bot.embedded.listen)
+        else:
+            # The embedded backend starts with the bot; real accounts are
+            # asked now, while the process can still exit non-zero.
+            self._preflight(bot)
         self.bot = bot
+
+    def _preflight(self, bot: BotConfig) -> None:
+        for account in (bot.updates, bot.mood):
+            try:
+                outage = check_account(account, min(bot.timeout, 5.0), self._fetch)
+            except Misconfigured as problem:
+                raise usage.UsageError(str(problem)) from None
+            if outage is not None:
+                self.outages[account.name] = outage
 
     def _configuration(self) -> tuple[str, str]:
         if self["config"]:
@@ -135,6 +158,12 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     reactor = _reactor(reactor)
     bot = options.bot
     assert bot is not None, "postOptions reads the configuration"
+    for account, outage in options.outages.items():
+        _log.warn(
+            "{account} account is {outage}; the bot runs and retries",
+            account=account,
+            outage=outage,
+        )
     bot_service = MultiService()
     # Children start in this order and stop in the reverse: the page stops
     # listening first, the updater finishes its iteration, then the

@@ -69,15 +69,6 @@ def embedded_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    cluster = Postgres()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="session")
 def parse_server_backend(
     postgres: Postgres, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Backend]:

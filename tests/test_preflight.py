@@ -1,0 +1,70 @@
+"""
+The check at start: a rejected key or an unprovisioned account stops the
+bot, naming the account; an unreachable one is an outage.
+"""
+
+from __future__ import annotations
+
+from helpers import MOOD, UPDATES
+from twisted.trial.unittest import SynchronousTestCase
+
+from boredbot.preflight import Misconfigured, check_account
+
+
+def _answering(status: int, body: bytes) -> object:
+    def fetch(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+        fetch.asked = (url, headers, timeout)  # type: ignore[attr-defined]
+        return status, body
+
+    return fetch
+
+
+def _unreachable(
+    url: str, headers: dict[str, str], timeout: float
+) -> tuple[int, bytes]:
+    raise ConnectionRefusedError(111, "Connection refused")
+
+
+class PreflightTests(SynchronousTestCase):
+    def test_healthy_account(self) -> None:
+        fetch = _answering(200, b'{"results": []}')
+        self.assertIsNone(check_account(MOOD, 5, fetch))  # type: ignore[arg-type]
+        url, headers, timeout = fetch.asked  # type: ignore[attr-defined]
+        self.assertEqual(url, "http://parse.invalid/parse/classes/current?limit=0")
+        self.assertEqual(headers["X-Parse-REST-API-Key"], "mood-rest-key-5678")
+        self.assertEqual(timeout, 5)
+
+    def test_rejected_key_is_a_misconfiguration(self) -> None:
+        error = self.assertRaises(
+            Misconfigured,
+            check_account,
+            UPDATES,
+            5,
+            _answering(403, b'{"error": "unauthorized"}'),
+        )
+        self.assertEqual(
+            str(error),
+            "updates account at http://parse.invalid/parse: it rejected the"
+            " application id or REST API key (HTTP 403 unauthorized);"
+            " check accounts.updates in the configuration",
+        )
+
+    def test_unprovisioned_account_is_a_misconfiguration(self) -> None:
+        error = self.assertRaises(
+            Misconfigured,
+            check_account,
+            MOOD,
+            5,
+            _answering(400, b'{"code": 119, "error": "Permission denied"}'),
+        )
+        self.assertIn("provision it with boredbot-provision", str(error))
+
+    def test_unreachable_account_is_an_outage(self) -> None:
+        outage = check_account(MOOD, 5, _unreachable)
+        self.assertEqual(outage, "unreachable ([Errno 111] Connection refused)")
+
+    def test_failing_account_is_an_outage(self) -> None:
+        self.assertEqual(
+            check_account(MOOD, 5, _answering(502, b"<html>")),  # type: ignore[arg-type]
+            "HTTP 502",
+        )
