@@ -185,6 +185,14 @@ class ParseServer:
         )
         self._process.wait_for_health(self.instance.url + "/health")
 
+    @property
+    def pid(self) -> int:
+        """
+        The running server's process id.
+        """
+        assert self._process is not None, "not running"
+        return self._process.process.pid
+
     def stop(self) -> None:
         if self._process is not None:
             self._process.stop()
