@@ -90,7 +90,12 @@ def read_config(
     @raise ConfigError: naming the first key at fault.
     """
     reader = _Reader(source)
-    reader.only(document, "", {"interval", "listen", "timeout", "accounts", "embedded"})
+    reader.only(
+        document,
+        "",
+        # "secrets": the encrypted values' table, read by the SecretReader.
+        {"interval", "listen", "timeout", "accounts", "embedded", "secrets"},
+    )
     accounts = reader.table(document, "accounts")
     reader.only(accounts, "accounts", set(ACCOUNTS))
     embedded = reader.table(document, "embedded") if "embedded" in document else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from typing import Any
 
@@ -18,9 +19,19 @@ from twisted.python import usage
 
 from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
+from luggage.secret import Secret
+from luggage.secrets import PrivateKeyError, SecretsError, decrypt_all, is_encrypted
+from luggage.secrets.format import read_table
+from luggage.secrets.keys import LoadedKey, load_private_key, parse_private_key
 from luggage.twistd import HTTPClientService, web_service
 
-from .config import BotConfig, ConfigError, read_config
+from .config import (
+    BotConfig,
+    ConfigError,
+    SecretReader,
+    plaintext_secret,
+    read_config,
+)
 from .parse import ParseClient, parse_date
 from .preflight import Fetch, Misconfigured, check_account
 from .provision import provision_embedded
@@ -28,6 +39,9 @@ from .updater import Updater, updater_service
 from .web import BotWeb
 
 DEFAULT_ENVIRONMENT = "demo"
+#: Where Docker and Kubernetes mount a secret named "boredbot".
+DEFAULT_KEY_FILE = "/run/secrets/boredbot"
+KEY_VARIABLE = "BOREDBOT_SECRET_KEY"
 _log = Logger()
 _ENVIRONMENT_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
@@ -45,6 +59,13 @@ class Options(usage.Options):
     )
     optParameters = [
         ["environment", "e", None, "Run this deployment's environment NAME."],
+        [
+            "secret-key-file",
+            "k",
+            None,
+            f"The private key that decrypts the configuration's secrets"
+            f" [default: {DEFAULT_KEY_FILE} if it exists, else ${KEY_VARIABLE}].",
+        ],
         ["config", "c", None, "Run the configuration in the TOML file FILE."],
         ["listen", "l", None, "Serve the web page on this endpoint (e.g. tcp:8000)."],
         ["interval", "i", None, "Seconds between two updates.", float],
@@ -59,19 +80,24 @@ class Options(usage.Options):
         environments: Traversable | None = None,
         reactor: Any = None,
         fetch: Fetch | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         """
         @param environments: the folder holding this deployment's
-            environments, C{NAME.toml} each.
+            environments, C{NAME.toml} each (and C{demo.key}).
         @param fetch: how the check at start asks the accounts (a test
             double; by default, plain HTTP).
+        @param environ: the process's environment variables, where the
+            private key may be (C{BOREDBOT_SECRET_KEY}).
         """
         super().__init__()
         self._environments = environments
         self._reactor = reactor
         self._fetch = fetch
+        self._environ = environ or {}
         self.bot: BotConfig | None = None
         self.outages: dict[str, str] = {}
+        self.warnings: list[str] = []
 
     def postOptions(self) -> None:
         if self["environment"] and self["config"]:
@@ -84,8 +110,8 @@ class Options(usage.Options):
         except tomllib.TOMLDecodeError as problem:
             raise usage.UsageError(f"{source}: not valid TOML: {problem}") from None
         try:
-            bot = read_config(document, source)
-        except ConfigError as problem:
+            bot = read_config(document, source, self._secret_reader(document, source))
+        except (ConfigError, SecretsError, PrivateKeyError) as problem:
             raise usage.UsageError(str(problem)) from None
         if self["interval"] is not None:
             if not self["interval"] > 0:
@@ -114,6 +140,46 @@ class Options(usage.Options):
                 raise usage.UsageError(str(problem)) from None
             if outage is not None:
                 self.outages[account.name] = outage
+
+    def _secret_reader(self, document: Mapping[str, Any], source: str) -> SecretReader:
+        # Secrets are decrypted once, here, before anything listens.
+        if read_table(document, source) is None:
+            # No secret is encrypted: a development configuration.
+            return plaintext_secret
+        loaded = self._private_key()
+        self.warnings.extend(loaded.warnings)
+        secrets = decrypt_all(document, loaded.key, source)
+
+        def read_secret(name: str, value: Any) -> Secret:
+            if not is_encrypted(value):
+                raise ValueError(
+                    "must be encrypted, as this file's other secrets are"
+                    " (luggage-secrets set)"
+                )
+            return secrets[name]
+
+        return read_secret
+
+    def _private_key(self) -> LoadedKey:
+        if self._is_demo() and self["secret-key-file"] is None:
+            assert self._environments is not None
+            # The demo's key protects nothing, and is used for nothing else.
+            demo_key = self._environments / "demo.key"
+            return LoadedKey(
+                parse_private_key(demo_key.read_text("ascii"), "the demo key"),
+                "the demo key",
+            )
+        return load_private_key(
+            self["secret-key-file"],
+            DEFAULT_KEY_FILE,
+            self._environ.get(KEY_VARIABLE),
+            KEY_VARIABLE,
+        )
+
+    def _is_demo(self) -> bool:
+        return not self["config"] and (self["environment"] or DEFAULT_ENVIRONMENT) == (
+            DEFAULT_ENVIRONMENT
+        )
 
     def _configuration(self) -> tuple[str, str]:
         if self["config"]:
@@ -158,6 +224,8 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     reactor = _reactor(reactor)
     bot = options.bot
     assert bot is not None, "postOptions reads the configuration"
+    for warning in options.warnings:
+        _log.warn("{warning}", warning=warning)
     for account, outage in options.outages.items():
         _log.warn(
             "{account} account is {outage}; the bot runs and retries",

@@ -19,8 +19,13 @@ from luggage.twistd import HTTPClientService
 ENVIRONMENTS = files("deploy") / "environments"
 
 
-def _options(*argv: str) -> Options:
-    options = Options(environments=ENVIRONMENTS, reactor=MemoryReactorClock())
+DEMO_KEY = ENVIRONMENTS / "demo.key"
+
+
+def _options(*argv: str, environ: dict[str, str] | None = None) -> Options:
+    options = Options(
+        environments=ENVIRONMENTS, reactor=MemoryReactorClock(), environ=environ
+    )
     options.parseOptions(list(argv))
     return options
 
@@ -42,9 +47,65 @@ class OptionsTests(SynchronousTestCase):
         path = Path(self.mktemp())
         text = (ENVIRONMENTS / "demo.toml").read_text("utf-8")
         path.write_text(text.replace("interval = 10", "interval = 3"))
-        bot = _options("--config", str(path)).bot
+        bot = _options("--config", str(path), environ=self._demo_key_variable()).bot
         assert bot is not None
         self.assertEqual(bot.interval, 3.0)
+
+    def _demo_key_variable(self) -> dict[str, str]:
+        return {"BOREDBOT_SECRET_KEY": DEMO_KEY.read_text("ascii")}
+
+    def test_demo_decrypts_with_its_own_key(self) -> None:
+        bot = _options().bot
+        assert bot is not None
+        self.assertEqual(bot.mood.rest_api_key.reveal(), "demo-mood-rest-key")
+        self.assertNotIn("demo-mood-rest-key", repr(bot))
+
+    def test_production_needs_its_key(self) -> None:
+        self.assertIn(
+            "no private key: mount it at /run/secrets/boredbot",
+            self._refused("--environment", "production"),
+        )
+        # The demo key is none of production's recipients, and is never
+        # tried for it.
+        refusal = str(
+            self.assertRaises(
+                UsageError,
+                _options,
+                "--environment",
+                "production",
+                environ=self._demo_key_variable(),
+            )
+        )
+        self.assertIn("environment production: the private key given", refusal)
+        self.assertIn("is none of the recipients (deploy-host)", refusal)
+
+    def test_key_file_option_and_its_permissions(self) -> None:
+        path = Path(self.mktemp())
+        path.write_text((ENVIRONMENTS / "demo.toml").read_text("utf-8"))
+        key = Path(self.mktemp())
+        key.write_text(DEMO_KEY.read_text("ascii"))
+        key.chmod(0o640)
+        options = _options("--config", str(path), "--secret-key-file", str(key))
+        [warning] = options.warnings
+        self.assertIn("may be read by group or others (mode 640)", warning)
+
+    def test_plain_secret_beside_encrypted_ones_is_refused(self) -> None:
+        path = Path(self.mktemp())
+        text = (ENVIRONMENTS / "demo.toml").read_text("utf-8")
+        start = text.index('rest_api_key = "luggage-secret:v1:')
+        end = text.index("\n", start)
+        path.write_text(text[:start] + 'rest_api_key = "plain"' + text[end:])
+        refusal = str(
+            self.assertRaises(
+                UsageError,
+                _options,
+                "--config",
+                str(path),
+                environ=self._demo_key_variable(),
+            )
+        )
+        # Replacing a value is caught by the MAC before the value is read.
+        self.assertIn("the MAC does not match", refusal)
 
     def _refused(self, *argv: str) -> str:
         return str(self.assertRaises(UsageError, _options, *argv))

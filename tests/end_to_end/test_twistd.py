@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 from helpers import free_port
-from helpers.bot import start_bot, write_config
+from helpers.bot import DEMO_KEY, start_bot, write_config
 from helpers.processes import Running, eventually, http
 
 
@@ -63,3 +63,17 @@ def test_port_in_use_exits_non_zero(tmp_path: Path) -> None:
         running = start_bot(tmp_path, write_config(tmp_path, port, free_port()))
         assert running.process.wait(60) != 0
     assert "Address already in use" in running.output()
+
+
+def test_no_secret_reaches_the_log(bot: tuple[Running, str]) -> None:
+    running, url = bot
+    eventually(lambda: len(_lines(url)) >= 2)
+    http("POST", url + "/poke")
+    http("GET", url + "/")
+    eventually(lambda: "Someone poked me! That was fun." in _lines(url))
+    running.stop()
+    log = running.output()
+    assert "posted" in log  # the log is the bot's, and it ran
+    demo_key = DEMO_KEY.read_text("ascii").strip()
+    for secret in ("demo-updates-rest-key", "demo-mood-rest-key", demo_key):
+        assert secret not in log

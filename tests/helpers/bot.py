@@ -28,13 +28,22 @@ def write_config(folder: Path, web: int, backend: int, **replace: str) -> Path:
     return path
 
 
+#: The demo key pair's private key, committed on purpose (it protects nothing).
+DEMO_KEY = files("deploy") / "environments" / "demo.key"
+
+
 def start_bot(folder: Path, config: Path, *options: str) -> Running:
     """
     Start C{twistd -n boredbot --config CONFIG OPTIONS} in C{folder}, its
-    log in C{folder/twistd.log}.
+    log in C{folder/twistd.log}, with the demo key to decrypt what the demo
+    configuration encrypts.
     """
+    key = folder / "demo.key"
+    key.write_text(DEMO_KEY.read_text("ascii"))
+    key.chmod(0o600)
+    argv = [TWISTD, "-n", "--pidfile=", "boredbot", "--config", str(config)]
     return Running(
-        [TWISTD, "-n", "--pidfile=", "boredbot", "--config", str(config), *options],
+        [*argv, "--secret-key-file", str(key), *options],
         log=folder / "twistd.log",
         cwd=folder,
     )

@@ -1,10 +1,12 @@
 """
 The twistd plugin: C{twistd -n boredbot}. It only points twistd at
-L{boredbot.tap}, handing it this deployment's environments.
+L{boredbot.tap}, handing it this deployment's environments and the
+process's environment variables.
 """
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from typing import Any
 
@@ -21,7 +23,11 @@ class _BoredbotServiceMaker:
     def options(self) -> Any:
         from boredbot.tap import Options
 
-        return Options(environments=files("deploy") / "environments")
+        # The plugin reads the world (this deployment's environments, the
+        # process's variables) and hands it down.
+        return Options(
+            environments=files("deploy") / "environments", environ=os.environ
+        )
 
     def makeService(self, options: Any) -> Any:
         from boredbot.tap import makeService
