@@ -43,6 +43,12 @@ def _public(folder: Path, key: str) -> str:
     return _ok(folder, "show-public", "--key-file", key).strip()
 
 
+def _add_host(folder: Path) -> None:
+    # The first recipient: host.key's public key, as "host".
+    _ok(folder, "recipients", "add", "bot.toml", "--name", "host",
+        "--public-key", _public(folder, "host.key"))  # fmt: skip
+
+
 def test_the_whole_life_of_a_secret(tmp_path: Path) -> None:
     config = tmp_path / "bot.toml"
     config.write_text(CONFIG)
@@ -51,16 +57,7 @@ def test_the_whole_life_of_a_secret(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "host.key").stat().st_mode) == 0o600
     _ok(tmp_path, "keygen", "alice.key")
 
-    _ok(
-        tmp_path,
-        "recipients",
-        "add",
-        "bot.toml",
-        "--name",
-        "host",
-        "--public-key",
-        _public(tmp_path, "host.key"),
-    )
+    _add_host(tmp_path)
     printed = _ok(
         tmp_path,
         "set",
@@ -159,16 +156,7 @@ def test_empty_value_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "bot.toml"
     config.write_text(CONFIG)
     _ok(tmp_path, "keygen", "host.key")
-    _ok(
-        tmp_path,
-        "recipients",
-        "add",
-        "bot.toml",
-        "--name",
-        "host",
-        "--public-key",
-        _public(tmp_path, "host.key"),
-    )
+    _add_host(tmp_path)
     before = config.read_text()
     done = _run(tmp_path, "set", "bot.toml", "a.b", "--key-file", "host.key", stdin="")
     assert (done.returncode, config.read_text()) == (1, before)
