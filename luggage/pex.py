@@ -1,0 +1,355 @@
+"""
+Build one reproducible pex from hash-locked requirements::
+
+    python -m luggage.pex lock                      # write the locks
+    python -m luggage.pex fetch --wheelhouse DIR    # fill a wheelhouse once
+    python -m luggage.pex build [--wheelhouse DIR]  # build, offline with DIR
+
+Parameters come from a TOML file (default C{deploy/pex.toml}). Every
+dependency is downloaded by pip in hash-checking mode, wheels only, into a
+wheelhouse; the pex is then built from that wheelhouse with no index at
+all. A build without C{--wheelhouse} fetches into a temporary one first, so
+the hashes are checked in either case, and a build with one needs no
+network. The project's own wheel is built from its tracked files only, with
+normalised file modes and C{SOURCE_DATE_EPOCH} set to the commit's time, so
+two builds of one commit give the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+
+@frozen
+class BuildError(Exception):
+    """
+    A build step that failed, and what it said.
+    """
+
+    step: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.problem}"
+
+
+@frozen
+class PexConfig:
+    """
+    A deployment's build parameters (see C{deploy/pex.toml}).
+    """
+
+    project: Path
+    output: Path
+    console_script: str
+    interpreter_constraint: str
+    python_version: str
+    requirements_lock: Path
+    build_requirements_lock: Path
+    build_requirements: tuple[str, ...]
+    package_data: str
+    environments: tuple[str, ...]
+
+    @classmethod
+    def read(cls, path: Path) -> PexConfig:
+        """
+        The parameters in C{path}; relative paths are the project's (the
+        folder holding C{pyproject.toml} above C{path}).
+        """
+        try:
+            with open(path, "rb") as file:
+                table = tomllib.load(file)
+        except (OSError, tomllib.TOMLDecodeError) as problem:
+            raise BuildError(str(path), str(problem)) from None
+        project = path.resolve().parent
+        while not (project / "pyproject.toml").exists():
+            if project == project.parent:
+                raise BuildError(str(path), "no pyproject.toml above it")
+            project = project.parent
+        try:
+            return cls(
+                project=project,
+                output=project / table["output"],
+                console_script=table["console_script"],
+                interpreter_constraint=table["interpreter_constraint"],
+                python_version=table["python_version"],
+                requirements_lock=project / table["requirements_lock"],
+                build_requirements_lock=project / table["build_requirements_lock"],
+                build_requirements=tuple(table["build_requirements"]),
+                package_data=table["package_data"],
+                environments=tuple(table["environments"]),
+            )
+        except KeyError as missing:
+            raise BuildError(str(path), f"missing {missing}") from None
+
+
+def lock(config: PexConfig) -> None:
+    """
+    Resolve the project's requirements (from C{setup.cfg}) and the build
+    backend's, for every platform, and write them pinned with hashes.
+    """
+    _say(f"locking the requirements of {config.project / 'setup.cfg'}")
+    _run(
+        "lock",
+        [
+            *_uv(),
+            "pip",
+            "compile",
+            "setup.cfg",
+            "--generate-hashes",
+            "--universal",
+            "--python-version",
+            config.python_version,
+            "--quiet",
+            "-o",
+            str(config.requirements_lock),
+        ],
+        cwd=config.project,
+    )
+    _say(f"locking the build requirements: {', '.join(config.build_requirements)}")
+    _run(
+        "lock",
+        [
+            *_uv(),
+            "pip",
+            "compile",
+            "-",
+            "--generate-hashes",
+            "--universal",
+            "--python-version",
+            config.python_version,
+            "--quiet",
+            "-o",
+            str(config.build_requirements_lock),
+        ],
+        cwd=config.project,
+        stdin="\n".join(config.build_requirements) + "\n",
+    )
+    _say(f"wrote {config.requirements_lock} and {config.build_requirements_lock}")
+
+
+def fetch(config: PexConfig, wheelhouse: Path) -> None:
+    """
+    Download every locked requirement into C{wheelhouse}, checking hashes;
+    wheels only, for this platform and Python.
+    """
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    for requirements in (config.requirements_lock, config.build_requirements_lock):
+        _say(f"fetching {requirements.name} into {wheelhouse} (hashes checked)")
+        _run(
+            "fetch",
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--require-hashes",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-r",
+                str(requirements),
+                "-d",
+                str(wheelhouse),
+            ],
+        )
+
+
+def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
+    """
+    Build the pex; offline from C{wheelhouse} if given, else from a
+    wheelhouse fetched first. Return its path.
+    """
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="luggage-pex-") as scratch:
+        work = Path(scratch)
+        if wheelhouse is None:
+            wheelhouse = work / "wheelhouse"
+            fetch(config, wheelhouse)
+        else:
+            _say(f"building offline from {wheelhouse}")
+        wheel = _project_wheel(config, wheelhouse, work)
+        config.output.parent.mkdir(parents=True, exist_ok=True)
+        _say(
+            f"building {config.output}: {config.console_script}, {config.interpreter_constraint}"
+        )
+        _run(
+            "pex",
+            [
+                sys.executable,
+                "-m",
+                "pex",
+                str(wheel),
+                "-r",
+                str(config.requirements_lock),
+                "--no-pypi",
+                "--find-links",
+                str(wheelhouse),
+                "--interpreter-constraint",
+                config.interpreter_constraint,
+                "--console-script",
+                config.console_script,
+                "--pex-root",
+                str(work / "pex-root"),
+                "--output-file",
+                str(config.output),
+            ],
+        )
+    size = config.output.stat().st_size / 1e6
+    _say(f"built {config.output}: {size:.1f} MB in {time.monotonic() - started:.0f} s")
+    return config.output
+
+
+def _project_wheel(config: PexConfig, wheelhouse: Path, work: Path) -> Path:
+    source = work / "source"
+    _stage(config, source)
+    epoch = _run(
+        "wheel", ["git", "log", "-1", "--format=%ct"], cwd=config.project
+    ).strip()
+    builder = work / "builder"
+    _say(
+        "building the project's wheel from its tracked files"
+        f" (SOURCE_DATE_EPOCH={epoch})"
+    )
+    _run("wheel", [sys.executable, "-m", "venv", str(builder)])
+    python = str(builder / "bin" / "python")
+    _run(
+        "wheel",
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--require-hashes",
+            "--no-index",
+            "--find-links",
+            str(wheelhouse),
+            "-r",
+            str(config.build_requirements_lock),
+        ],
+    )
+    wheels = work / "wheels"
+    _run(
+        "wheel",
+        [
+            python,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        env={"SOURCE_DATE_EPOCH": epoch, "PYTHONHASHSEED": "0"},
+    )
+    [wheel] = wheels.glob("*.whl")
+    return wheel
+
+
+def _stage(config: PexConfig, source: Path) -> None:
+    # Only what git tracks, so no stray build output or local file slips in;
+    # of the package data, only the chosen environments; modes normalised so
+    # that a checkout's umask does not change the wheel.
+    listed = _run("stage", ["git", "ls-files", "-z"], cwd=config.project)
+    kept = 0
+    for name in filter(None, listed.split("\0")):
+        path = Path(name)
+        if path.parent.as_posix() == config.package_data and (
+            path.stem not in config.environments
+        ):
+            continue
+        target = source / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(config.project / path, target)
+        target.chmod(0o644)
+        kept += 1
+    found = {path.stem for path in (source / config.package_data).glob("*.toml")}
+    missing = set(config.environments) - found
+    if missing:
+        raise BuildError("stage", f"no environment {', '.join(sorted(missing))}")
+    _say(f"staged {kept} tracked files; environments: {', '.join(config.environments)}")
+
+
+def _uv() -> list[str]:
+    try:
+        import uv  # noqa: F401
+    except ImportError:
+        raise BuildError("lock", "uv is not installed (pip install uv)") from None
+    return [sys.executable, "-m", "uv"]
+
+
+def _run(
+    step: str,
+    argv: Sequence[str],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+) -> str:
+    # Argument lists of our own making, never a shell.
+    done = subprocess.run(  # noqa: S603
+        list(argv),
+        cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BuildError(step, f"{argv[0]} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def _say(message: str) -> None:
+    print(f"luggage.pex: {message}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """
+    The command; its exit status.
+    """
+    parser = argparse.ArgumentParser(prog="python -m luggage.pex", description=__doc__)
+    parser.add_argument("--config", default="deploy/pex.toml", type=Path)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("lock", help="write the hash-locked requirements")
+    fetching = commands.add_parser("fetch", help="fill a wheelhouse from the locks")
+    fetching.add_argument("--wheelhouse", required=True, type=Path)
+    building = commands.add_parser("build", help="build the pex")
+    building.add_argument("--wheelhouse", type=Path, help="build offline from it")
+    arguments: Any = parser.parse_args(argv)
+    try:
+        config = PexConfig.read(arguments.config)
+        if arguments.command == "lock":
+            lock(config)
+        elif arguments.command == "fetch":
+            fetch(config, arguments.wheelhouse)
+        else:
+            build(config, arguments.wheelhouse)
+    except BuildError as problem:
+        print(f"luggage.pex: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
