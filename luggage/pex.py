@@ -114,7 +114,7 @@ def lock(config: PexConfig) -> None:
             config.python_version,
             "--quiet",
             "-o",
-            str(config.requirements_lock),
+            str(config.requirements_lock.relative_to(config.project)),
         ],
         cwd=config.project,
     )
@@ -132,7 +132,7 @@ def lock(config: PexConfig) -> None:
             config.python_version,
             "--quiet",
             "-o",
-            str(config.build_requirements_lock),
+            str(config.build_requirements_lock.relative_to(config.project)),
         ],
         cwd=config.project,
         stdin="\n".join(config.build_requirements) + "\n",
@@ -140,14 +140,18 @@ def lock(config: PexConfig) -> None:
     _say(f"wrote {config.requirements_lock} and {config.build_requirements_lock}")
 
 
-def fetch(config: PexConfig, wheelhouse: Path) -> None:
+def fetch(config: PexConfig, wheelhouse: Path, source: Path | None = None) -> None:
     """
     Download every locked requirement into C{wheelhouse}, checking hashes;
     wheels only, for this platform and Python.
+
+    @param source: take them from this wheelhouse, not from the index.
     """
     wheelhouse.mkdir(parents=True, exist_ok=True)
+    origin = [] if source is None else ["--no-index", "--find-links", str(source)]
     for requirements in (config.requirements_lock, config.build_requirements_lock):
-        _say(f"fetching {requirements.name} into {wheelhouse} (hashes checked)")
+        where = "the index" if source is None else str(source)
+        _say(f"fetching {requirements.name} from {where} (hashes checked)")
         _run(
             "fetch",
             [
@@ -164,6 +168,7 @@ def fetch(config: PexConfig, wheelhouse: Path) -> None:
                 str(requirements),
                 "-d",
                 str(wheelhouse),
+                *origin,
             ],
         )
 
@@ -176,11 +181,15 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="luggage-pex-") as scratch:
         work = Path(scratch)
-        if wheelhouse is None:
-            wheelhouse = work / "wheelhouse"
-            fetch(config, wheelhouse)
-        else:
+        # Whether from the index or from a wheelhouse filled earlier, every
+        # file is hash-checked on its way into this one, which the build uses.
+        checked = work / "wheelhouse"
+        if wheelhouse is not None:
             _say(f"building offline from {wheelhouse}")
+        fetch(config, checked, source=wheelhouse)
+        wheelhouse = checked
+        pins = work / "pins.txt"
+        pins.write_text(_pins(config.requirements_lock))
         wheel = _project_wheel(config, wheelhouse, work)
         config.output.parent.mkdir(parents=True, exist_ok=True)
         _say(
@@ -194,7 +203,7 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
                 "pex",
                 str(wheel),
                 "-r",
-                str(config.requirements_lock),
+                str(pins),
                 "--no-pypi",
                 "--find-links",
                 str(wheelhouse),
@@ -211,6 +220,18 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
     size = config.output.stat().st_size / 1e6
     _say(f"built {config.output}: {size:.1f} MB in {time.monotonic() - started:.0f} s")
     return config.output
+
+
+def _pins(lock_file: Path) -> str:
+    # The lock without its hashes: pip checks hashes for a whole resolve or
+    # for none, and the project's own wheel has none to give. The files the
+    # pins name are the ones already checked into the build's wheelhouse.
+    pins = []
+    for line in lock_file.read_text().replace("\\\n", " ").splitlines():
+        requirement = line.split("#", 1)[0].split("--hash=")[0].strip()
+        if requirement:
+            pins.append(requirement)
+    return "\n".join(pins) + "\n"
 
 
 def _project_wheel(config: PexConfig, wheelhouse: Path, work: Path) -> Path:
