@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 
 @frozen
@@ -192,9 +192,7 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
         pins.write_text(_pins(config.requirements_lock))
         wheel = _project_wheel(config, wheelhouse, work)
         config.output.parent.mkdir(parents=True, exist_ok=True)
-        _say(
-            f"building {config.output}: {config.console_script}, {config.interpreter_constraint}"
-        )
+        _say(f"building {config.output}, which runs {config.console_script}")
         _run(
             "pex",
             [
@@ -211,6 +209,9 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
                 config.interpreter_constraint,
                 "--console-script",
                 config.console_script,
+                # The pex tools let a deployment unpack the pex into a venv
+                # once (PEX_TOOLS=1 ./x.pex venv DIR), to run read-only.
+                "--include-tools",
                 "--pex-root",
                 str(work / "pex-root"),
                 "--output-file",
@@ -218,7 +219,8 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
             ],
         )
     size = config.output.stat().st_size / 1e6
-    _say(f"built {config.output}: {size:.1f} MB in {time.monotonic() - started:.0f} s")
+    took = time.monotonic() - started
+    _say(f"built {config.output}: {size:.1f} MB in {took:.0f} s")
     return config.output
 
 
@@ -357,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fetching.add_argument("--wheelhouse", required=True, type=Path)
     building = commands.add_parser("build", help="build the pex")
     building.add_argument("--wheelhouse", type=Path, help="build offline from it")
+    building.add_argument("--output", type=Path, help="instead of the configured one")
     arguments: Any = parser.parse_args(argv)
     try:
         config = PexConfig.read(arguments.config)
@@ -365,6 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif arguments.command == "fetch":
             fetch(config, arguments.wheelhouse)
         else:
+            if arguments.output is not None:
+                config = evolve(config, output=arguments.output.resolve())
             build(config, arguments.wheelhouse)
     except BuildError as problem:
         print(f"luggage.pex: {problem}", file=sys.stderr)

@@ -39,7 +39,12 @@ def write_plugin_cache() -> list[PluginFolder]:
     needs it; report each folder.
     """
     getCache(twisted.plugins)
-    return [_inspect(Path(folder)) for folder in twisted.plugins.__path__]
+    # Twisted lists a twisted/plugins folder for every sys.path entry,
+    # whether it exists or not.
+    folders = dict.fromkeys(
+        Path(folder).resolve() for folder in twisted.plugins.__path__
+    )
+    return [_inspect(folder) for folder in folders if folder.is_dir()]
 
 
 def _inspect(folder: Path) -> PluginFolder:
