@@ -18,6 +18,7 @@ two builds of one commit give the same bytes.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -314,10 +315,8 @@ def _stage(config: PexConfig, source: Path) -> None:
 
 
 def _uv() -> list[str]:
-    try:
-        import uv  # noqa: F401
-    except ImportError:
-        raise BuildError("lock", "uv is not installed (pip install uv)") from None
+    if importlib.util.find_spec("uv") is None:
+        raise BuildError("lock", "uv is not installed (pip install uv)")
     return [sys.executable, "-m", "uv"]
 
 
