@@ -12,7 +12,11 @@ all. A build without C{--wheelhouse} fetches into a temporary one first, so
 the hashes are checked in either case, and a build with one needs no
 network. The project's own wheel is built from its tracked files only, with
 normalised file modes and C{SOURCE_DATE_EPOCH} set to the commit's time, so
-two builds of one commit give the same bytes.
+two builds of one commit give the same bytes. Outside a git checkout (a
+container building from C{git archive} of a commit), every file there is
+taken, and C{SOURCE_DATE_EPOCH} must be given.
+
+It needs only the standard library, pip, and (to build) pex; (to lock) uv.
 """
 
 from __future__ import annotations
@@ -27,13 +31,12 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from attrs import evolve, frozen
 
-
-@frozen
+@dataclass(frozen=True)
 class BuildError(Exception):
     """
     A build step that failed, and what it said.
@@ -46,7 +49,7 @@ class BuildError(Exception):
         return f"{self.step}: {self.problem}"
 
 
-@frozen
+@dataclass(frozen=True)
 class PexConfig:
     """
     A deployment's build parameters (see C{deploy/pex.toml}).
@@ -240,9 +243,12 @@ def _pins(lock_file: Path) -> str:
 def _project_wheel(config: PexConfig, wheelhouse: Path, work: Path) -> Path:
     source = work / "source"
     _stage(config, source)
-    epoch = _run(
-        "wheel", ["git", "log", "-1", "--format=%ct"], cwd=config.project
-    ).strip()
+    epoch = (
+        os.environ.get("SOURCE_DATE_EPOCH")
+        or _run(
+            "wheel", ["git", "log", "-1", "--format=%ct"], cwd=config.project
+        ).strip()
+    )
     builder = work / "builder"
     _say(
         "building the project's wheel from its tracked files"
@@ -294,9 +300,8 @@ def _stage(config: PexConfig, source: Path) -> None:
     # Only what git tracks, so no stray build output or local file slips in;
     # of the package data, only the chosen environments; modes normalised so
     # that a checkout's umask does not change the wheel.
-    listed = _run("stage", ["git", "ls-files", "-z"], cwd=config.project)
     kept = 0
-    for name in filter(None, listed.split("\0")):
+    for name in _tracked_files(config.project):
         path = Path(name)
         if path.parent.as_posix() == config.package_data and (
             path.stem not in config.environments
@@ -312,6 +317,19 @@ def _stage(config: PexConfig, source: Path) -> None:
     if missing:
         raise BuildError("stage", f"no environment {', '.join(sorted(missing))}")
     _say(f"staged {kept} tracked files; environments: {', '.join(config.environments)}")
+
+
+def _tracked_files(project: Path) -> list[str]:
+    # In a checkout, what git tracks; elsewhere (a container building from
+    # `git archive` of one commit) every file there is.
+    if (project / ".git").exists():
+        listed = _run("stage", ["git", "ls-files", "-z"], cwd=project)
+        return [name for name in listed.split("\0") if name]
+    return sorted(
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file()
+    )
 
 
 def _uv() -> list[str]:
@@ -368,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fetch(config, arguments.wheelhouse)
         else:
             if arguments.output is not None:
-                config = evolve(config, output=arguments.output.resolve())
+                config = replace(config, output=arguments.output.resolve())
             build(config, arguments.wheelhouse)
     except BuildError as problem:
         print(f"luggage.pex: {problem}", file=sys.stderr)
