@@ -5,9 +5,11 @@ Fixtures shared by the whole suite.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from helpers.real_parse import Postgres
+from helpers.backends import provision
+from helpers.real_parse import Accounts, ParseServer, Postgres
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +22,24 @@ def postgres() -> Iterator[Postgres]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def accounts(postgres: Postgres, tmp_path: Path) -> Iterator[Accounts]:
+    """
+    Two real Parse Servers, provisioned as the bot's updates and mood
+    accounts; stopped after the test.
+    """
+    started: list[ParseServer] = []
+    try:
+        for name in ("updates", "mood"):
+            started.append(
+                ParseServer(postgres, f"{name}-{tmp_path.name[-20:]}", tmp_path)
+            )
+        both = Accounts(*started)
+        provision(both.app("updates"), "updates")
+        provision(both.app("mood"), "mood")
+        yield both
+    finally:
+        for server in started:
+            server.stop()

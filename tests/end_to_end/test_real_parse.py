@@ -7,50 +7,16 @@ restart and an outage, and refuses keys that are wrong.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from attrs import frozen
 from helpers import free_port
 from helpers.backends import App, provision
 from helpers.bot import start_bot
 from helpers.processes import Running, eventually, http
-from helpers.real_parse import ParseServer, Postgres
-
-
-@frozen
-class Accounts:
-    updates: ParseServer
-    mood: ParseServer
-
-    def app(self, name: str) -> App:
-        instance = getattr(self, name).instance
-        return App(
-            instance.url,
-            instance.application_id,
-            instance.rest_api_key,
-            instance.master_key,
-        )
-
-
-@pytest.fixture
-def accounts(postgres: Postgres, tmp_path: Path) -> Iterator[Accounts]:
-    started: list[ParseServer] = []
-    try:
-        for name in ("updates", "mood"):
-            started.append(
-                ParseServer(postgres, f"e2e-{name}-{tmp_path.name[-20:]}", tmp_path)
-            )
-        both = Accounts(*started)
-        provision(both.app("updates"), "updates")
-        provision(both.app("mood"), "mood")
-        yield both
-    finally:
-        for server in started:
-            server.stop()
+from helpers.real_parse import Accounts, ParseServer, Postgres
 
 
 def _config(folder: Path, accounts: Accounts, port: int, **wrong_keys: str) -> Path:

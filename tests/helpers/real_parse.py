@@ -18,6 +18,7 @@ from pathlib import Path
 from attrs import frozen
 
 from . import free_port
+from .backends import App
 from .processes import ProcessFailed, Running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,4 +206,23 @@ class ParseServer:
                 keepends=True
             )
             if not any(noise in line for noise in _UNSILENCEABLE)
+        )
+
+
+@frozen
+class Accounts:
+    """
+    The bot's two accounts, each on its own real Parse Server.
+    """
+
+    updates: ParseServer
+    mood: ParseServer
+
+    def app(self, name: str) -> App:
+        instance = getattr(self, name).instance
+        return App(
+            instance.url,
+            instance.application_id,
+            instance.rest_api_key,
+            instance.master_key,
         )

@@ -1,0 +1,262 @@
+"""
+The images, built and run for real: the runtime container hardened as a
+deployment runs it, against the embedded backend and real Parse Server; no
+secret in any layer; several replicas beside one updater.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomlkit
+from helpers import free_port
+from helpers.docker import Container, build_images, docker, require_engine
+from helpers.processes import eventually, http
+from helpers.real_parse import Accounts
+from nacl.public import PrivateKey
+
+from luggage.secrets.edit import set_recipients, set_secret
+from luggage.secrets.keys import private_key_text
+
+IMAGE = "boredbot:latest"
+HARDENED = ("--read-only", "--cap-drop", "ALL", "--user", "10001",
+            "--security-opt", "no-new-privileges")  # fmt: skip
+CONFIG_IN_CONTAINER = "/etc/boredbot/bot.toml"
+EMBEDDED = """\
+interval = 0.5
+listen = "tcp:8000"
+[embedded]
+listen = "tcp:8337:interface=127.0.0.1"
+[accounts.updates]
+url = "http://127.0.0.1:8337/parse"
+application_id = "container-updates"
+rest_api_key = "container-updates-rest-key"
+[accounts.mood]
+url = "http://127.0.0.1:8337/parse"
+application_id = "container-mood"
+rest_api_key = "container-mood-rest-key"
+"""
+
+
+@pytest.fixture(scope="module")
+def commit() -> str:
+    require_engine()
+    return build_images()
+
+
+@pytest.fixture
+def key() -> PrivateKey:
+    return PrivateKey.generate()
+
+
+def _encrypted(text: str, key: PrivateKey) -> str:
+    document = tomlkit.parse(text)
+    plain = {
+        f"accounts.{name}.rest_api_key": str(document["accounts"][name]["rest_api_key"])
+        for name in ("updates", "mood")
+    }
+    set_recipients(document, [("test", key.public_key)], None, "test")
+    for name, value in plain.items():
+        set_secret(document, name, value, key, "test")
+    return tomlkit.dumps(document)
+
+
+def _mounts(folder: Path, config_text: str, key: PrivateKey) -> list[str]:
+    # The key as a secret mount: a file only the bot's user may read.
+    config = folder / "bot.toml"
+    config.write_text(_encrypted(config_text, key))
+    config.chmod(0o644)
+    secret = folder / "secret-key"
+    secret.write_text(private_key_text(key) + "\n")
+    os.chown(secret, 10001, 10001)
+    secret.chmod(0o400)
+    return ["-v", f"{config}:{CONFIG_IN_CONTAINER}:ro",
+            "-v", f"{secret}:/run/secrets/boredbot:ro"]  # fmt: skip
+
+
+@pytest.fixture
+def containers() -> Iterator[list[Container]]:
+    started: list[Container] = []
+    try:
+        yield started
+    finally:
+        for container in started:
+            container.remove()
+
+
+def _status(url: str) -> dict[str, Any]:
+    return http("GET", url + "/api/status")[2]  # type: ignore[no-any-return]
+
+
+def _wait_up(url: str, container: Container) -> None:
+    # On the host's network the health check (port 8000) does not apply.
+    def answers() -> bool:
+        if not container.inspect()["State"]["Running"]:
+            raise AssertionError(f"container exited:\n{container.logs()}")
+        try:
+            return http("GET", url + "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    eventually(answers, timeout=60)
+
+
+@pytest.mark.slow
+def test_hardened_container_serves_and_stops_cleanly(
+    commit: str, key: PrivateKey, tmp_path: Path, containers: list[Container]
+) -> None:
+    port = free_port()
+    bot = Container(
+        *HARDENED, "-p", f"127.0.0.1:{port}:8000", *_mounts(tmp_path, EMBEDDED, key),
+        IMAGE, "--config", CONFIG_IN_CONTAINER,
+    )  # fmt: skip
+    containers.append(bot)
+    seconds = bot.wait_healthy()
+    print(f"healthy after {seconds:.1f} s")
+    url = f"http://127.0.0.1:{port}"
+    eventually(lambda: len(_status(url)["lines"]) >= 2)
+    assert "Poke the bot" in http("GET", url + "/")[2]
+    began = time.monotonic()
+    docker("stop", "-t", "10", bot.id)
+    assert time.monotonic() - began < 10
+    assert bot.inspect()["State"]["ExitCode"] == 0
+    logs = bot.logs()
+    assert "Server Shut Down." in logs
+    for trouble in ("Traceback", "PEXWarning", "Unable to write", "may be read by"):
+        assert trouble not in logs
+    for secret in ("container-updates-rest-key", "container-mood-rest-key"):
+        assert secret not in logs
+
+
+@pytest.mark.slow
+def test_container_against_real_parse_server(
+    commit: str, accounts: Accounts, key: PrivateKey, tmp_path: Path,
+    containers: list[Container],
+) -> None:  # fmt: skip
+    port = free_port()
+    listen = f"tcp:{port}:interface=127.0.0.1"
+    bot = Container(
+        *HARDENED, "--network", "host",
+        *_mounts(tmp_path, _real_config(accounts, listen), key),
+        IMAGE, "--config", CONFIG_IN_CONTAINER,
+    )  # fmt: skip
+    containers.append(bot)
+    url = f"http://127.0.0.1:{port}"
+    _wait_up(url, bot)
+    eventually(lambda: _status(url)["lines"], timeout=60)
+    updates = accounts.app("updates")
+    found = http("GET", f"{updates.url}/classes/lines", None, updates.headers())[2]
+    assert found["results"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("with_key", [False, True])
+def test_container_without_its_key_exits_saying_why(
+    commit: str, with_key: bool, key: PrivateKey, tmp_path: Path,
+    containers: list[Container],
+) -> None:  # fmt: skip
+    mounts = _mounts(tmp_path, EMBEDDED, key)[2:] if with_key else []
+    bot = Container(*HARDENED, *mounts, IMAGE, "--environment", "production")
+    containers.append(bot)
+    assert bot.wait_exit() != 0
+    expected = "is none of the recipients" if with_key else "no private key"
+    assert expected in bot.logs()
+
+
+@pytest.mark.slow
+def test_runtime_image_has_no_compiler_and_no_pip(commit: str) -> None:
+    found = docker(
+        "run", "--rm", "--entrypoint", "/bin/sh", IMAGE, "-c",
+        "for c in gcc cc c++ make pip pip3; do command -v $c; done;"
+        " python3 -m pip --version 2>&1;"
+        " /opt/boredbot/bin/python -m pip --version 2>&1",
+        check=False,
+    )  # fmt: skip
+    assert found.count("No module named pip") == 2
+    for program in ("gcc", "/cc", "make", "bin/pip"):
+        assert program not in found
+
+
+@pytest.mark.slow
+def test_no_secret_in_any_layer(commit: str, tmp_path: Path) -> None:
+    secrets = [b"demo-updates-rest-key", b"demo-mood-rest-key",
+               b"container-updates-rest-key", b"container-mood-rest-key"]  # fmt: skip
+    for image in (IMAGE, f"boredbot-build:{commit}"):
+        archive = tmp_path / "image.tar"
+        docker("save", "-o", str(archive), image)
+        layers = 0
+        with tarfile.open(archive) as saved:
+            for member in saved.getmembers():
+                if not member.name.endswith("layer.tar"):
+                    continue
+                layers += 1
+                content = saved.extractfile(member)
+                assert content is not None
+                with tarfile.open(fileobj=content) as layer:
+                    for entry in layer.getmembers():
+                        if not entry.isfile():
+                            continue
+                        assert (
+                            not entry.name.endswith(".build-ca.crt") or image != IMAGE
+                        )
+                        data = layer.extractfile(entry)
+                        assert data is not None
+                        blob = data.read()
+                        for secret in secrets:
+                            assert secret not in blob, (image, entry.name)
+        assert layers >= 2
+        archive.unlink()
+
+
+def _real_config(accounts: Accounts, listen: str) -> str:
+    text = f'interval = 0.5\nlisten = "{listen}"\ntimeout = 2\n'
+    for name in ("updates", "mood"):
+        app = accounts.app(name)
+        text += (
+            f'[accounts.{name}]\nurl = "{app.url}"\n'
+            f'application_id = "{app.application_id}"\n'
+            f'rest_api_key = "{app.rest_api_key}"\n'
+        )
+    return text
+
+
+@pytest.mark.slow
+def test_web_replicas_beside_one_updater(
+    commit: str, accounts: Accounts, key: PrivateKey, tmp_path: Path,
+    containers: list[Container],
+) -> None:  # fmt: skip
+    mounts = _mounts(tmp_path, _real_config(accounts, "tcp:0"), key)
+
+    def start(*options: str) -> Container:
+        container = Container(
+            *HARDENED, "--network", "host", *mounts, IMAGE,
+            "--config", CONFIG_IN_CONTAINER, *options,
+        )  # fmt: skip
+        containers.append(container)
+        return container
+
+    updater = start("--no-web")
+    ports = [free_port() for _ in range(3)]
+    for port in ports:
+        start("--no-updater", "--listen", f"tcp:{port}:interface=127.0.0.1")
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    for url, container in zip(urls, containers[1:], strict=True):
+        _wait_up(url, container)
+    eventually(lambda: all(_status(url)["mood"] for url in urls), timeout=60)
+    eventually(lambda: _status(urls[0])["mood"]["mood"] == "very bored", timeout=60)
+    moods = {_status(url)["mood"]["mood"] for url in urls}
+    assert moods == {"very bored"}
+    docker("kill", updater.id)
+    stopped_lines = len(_status(urls[1])["lines"])
+    docker("start", updater.id)
+    eventually(lambda: len(_status(urls[1])["lines"]) > stopped_lines, timeout=60)
+    newest = _status(urls[2])["lines"][0]["status"]
+    # Restored, not reset: a fresh bot would be "getting restless".
+    assert newest == "Still so very bored."
+    assert "restored mood 'very bored'" in updater.logs()
