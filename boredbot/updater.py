@@ -65,13 +65,6 @@ class Updater:
         # entertainment: the server's own clock, so no skew between hosts.
         self._seen_pokes_until = ""
 
-    @property
-    def mood(self) -> Mood | None:
-        """
-        The mood, once restored; L{None} before.
-        """
-        return self._mood
-
     async def run_once(self) -> None:
         """
         Live one iteration. Never raises: a backend that fails is logged,

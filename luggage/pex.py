@@ -105,43 +105,32 @@ def lock(config: PexConfig) -> None:
     backend's, for every platform, and write them pinned with hashes.
     """
     _say(f"locking the requirements of {config.project / 'setup.cfg'}")
-    _run(
-        "lock",
-        [
-            *_uv(),
-            "pip",
-            "compile",
-            "setup.cfg",
-            "--generate-hashes",
-            "--universal",
-            "--python-version",
-            config.python_version,
-            "--quiet",
-            "-o",
-            str(config.requirements_lock.relative_to(config.project)),
-        ],
-        cwd=config.project,
-    )
+    _compile(config, "setup.cfg", config.requirements_lock)
     _say(f"locking the build requirements: {', '.join(config.build_requirements)}")
-    _run(
-        "lock",
-        [
-            *_uv(),
-            "pip",
-            "compile",
-            "-",
-            "--generate-hashes",
-            "--universal",
-            "--python-version",
-            config.python_version,
-            "--quiet",
-            "-o",
-            str(config.build_requirements_lock.relative_to(config.project)),
-        ],
-        cwd=config.project,
+    _compile(
+        config,
+        "-",
+        config.build_requirements_lock,
         stdin="\n".join(config.build_requirements) + "\n",
     )
     _say(f"wrote {config.requirements_lock} and {config.build_requirements_lock}")
+
+
+def _compile(
+    config: PexConfig, source: str, output: Path, stdin: str | None = None
+) -> None:
+    # For every platform, pinned with the hashes of every file; the output
+    # named relative to the project, as its header records the command.
+    _run(
+        "lock",
+        [
+            *_uv(), "pip", "compile", source, "--generate-hashes", "--universal",
+            "--python-version", config.python_version, "--quiet",
+            "-o", str(output.relative_to(config.project)),
+        ],
+        cwd=config.project,
+        stdin=stdin,
+    )  # fmt: skip
 
 
 def fetch(config: PexConfig, wheelhouse: Path, source: Path | None = None) -> None:
