@@ -253,9 +253,12 @@ def test_web_replicas_beside_one_updater(
     moods = {_status(url)["mood"]["mood"] for url in urls}
     assert moods == {"very bored"}
     docker("kill", updater.id)
-    stopped_lines = len(_status(urls[1])["lines"])
+    # The page shows the latest 20 lines: wait for a newer one, not more.
+    last_before = _status(urls[1])["lines"][0]["createdAt"]
     docker("start", updater.id)
-    eventually(lambda: len(_status(urls[1])["lines"]) > stopped_lines, timeout=60)
+    eventually(
+        lambda: _status(urls[1])["lines"][0]["createdAt"] > last_before, timeout=60
+    )
     newest = _status(urls[2])["lines"][0]["status"]
     # Restored, not reset: a fresh bot would be "getting restless".
     assert newest == "Still so very bored."
