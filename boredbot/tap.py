@@ -19,29 +19,18 @@ from twisted.python import usage
 
 from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
-from luggage.secret import Secret
-from luggage.secrets import PrivateKeyError, SecretsError, decrypt_all, is_encrypted
-from luggage.secrets.format import read_table
-from luggage.secrets.keys import LoadedKey, load_private_key, parse_private_key
+from luggage.secrets import PrivateKeyError, SecretsError
 from luggage.twistd import HTTPClientService, web_service
 
-from .config import (
-    BotConfig,
-    ConfigError,
-    SecretReader,
-    plaintext_secret,
-    read_config,
-)
+from .config import BotConfig, ConfigError, SecretReader, read_config
 from .parse import ParseClient, parse_date
 from .preflight import Fetch, Misconfigured, check_account
 from .provision import provision_embedded
+from .unlock import DEFAULT_KEY_FILE, KEY_VARIABLE, KeySources, secret_reader
 from .updater import Updater, updater_service
 from .web import BotWeb
 
 DEFAULT_ENVIRONMENT = "demo"
-#: Where Docker and Kubernetes mount a secret named "boredbot".
-DEFAULT_KEY_FILE = "/run/secrets/boredbot"
-KEY_VARIABLE = "BOREDBOT_SECRET_KEY"
 _log = Logger()
 _ENVIRONMENT_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
@@ -143,43 +132,16 @@ class Options(usage.Options):
 
     def _secret_reader(self, document: Mapping[str, Any], source: str) -> SecretReader:
         # Secrets are decrypted once, here, before anything listens.
-        if read_table(document, source) is None:
-            # No secret is encrypted: a development configuration.
-            return plaintext_secret
-        loaded = self._private_key()
-        self.warnings.extend(loaded.warnings)
-        secrets = decrypt_all(document, loaded.key, source)
-
-        def read_secret(name: str, value: Any) -> Secret:
-            if not is_encrypted(value):
-                raise ValueError(
-                    "must be encrypted, as this file's other secrets are"
-                    " (luggage-secrets set)"
-                )
-            return secrets[name]
-
-        return read_secret
-
-    def _private_key(self) -> LoadedKey:
-        if self._is_demo() and self["secret-key-file"] is None:
-            assert self._environments is not None
-            # The demo's key protects nothing, and is used for nothing else.
+        demo = not self["config"] and (
+            (self["environment"] or DEFAULT_ENVIRONMENT) == DEFAULT_ENVIRONMENT
+        )
+        demo_key = None
+        if demo and self["secret-key-file"] is None and self._environments is not None:
             demo_key = self._environments / "demo.key"
-            return LoadedKey(
-                parse_private_key(demo_key.read_text("ascii"), "the demo key"),
-                "the demo key",
-            )
-        return load_private_key(
-            self["secret-key-file"],
-            DEFAULT_KEY_FILE,
-            self._environ.get(KEY_VARIABLE),
-            KEY_VARIABLE,
-        )
-
-    def _is_demo(self) -> bool:
-        return not self["config"] and (self["environment"] or DEFAULT_ENVIRONMENT) == (
-            DEFAULT_ENVIRONMENT
-        )
+        keys = KeySources(self["secret-key-file"], self._environ, demo_key)
+        reader, warnings = secret_reader(document, source, keys)
+        self.warnings.extend(warnings)
+        return reader
 
     def _configuration(self) -> tuple[str, str]:
         if self["config"]:
