@@ -12,8 +12,7 @@ from urllib.parse import quote
 
 from attrs import field, frozen
 from twisted.internet import error
-from twisted.internet.defer import CancelledError, Deferred
-from twisted.internet.defer import TimeoutError as DeferredTimeout
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.client import (
     RequestTransmissionFailed,
@@ -30,8 +29,6 @@ _UNREACHABLE = (
     error.ConnectionLost,
     error.DNSLookupError,
     error.TimeoutError,
-    DeferredTimeout,
-    CancelledError,
     ResponseFailed,
     ResponseNeverReceived,
     RequestTransmissionFailed,
@@ -306,7 +303,7 @@ def _object_path(class_name: str, object_id: str) -> str:
 
 
 def _describe(reason: BaseException) -> str:
-    if isinstance(reason, DeferredTimeout | error.TimeoutError | CancelledError):
+    if isinstance(reason, error.TimeoutError):
         return "timed out"
     if isinstance(
         reason, ResponseFailed | ResponseNeverReceived | RequestTransmissionFailed
