@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
+from helpers import scratch_folder
 from nacl.public import PrivateKey
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -23,8 +23,7 @@ from luggage.secrets.keys import (
 
 class KeyFileTests(SynchronousTestCase):
     def setUp(self) -> None:
-        self.folder = Path(self.mktemp())
-        self.folder.mkdir()
+        self.folder = scratch_folder(self)
 
     def test_new_key_file_is_for_its_owner_only(self) -> None:
         path = self.folder / "host.key"

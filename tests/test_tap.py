@@ -5,8 +5,8 @@ The twistd entry point: options, environments, and the composed services.
 from __future__ import annotations
 
 from importlib.resources import files
-from pathlib import Path
 
+from helpers import scratch_folder
 from twisted.application.internet import StreamServerEndpointService, TimerService
 from twisted.application.service import IServiceCollection
 from twisted.internet.testing import MemoryReactorClock
@@ -44,7 +44,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual((bot.listen, bot.interval), ("tcp:0", 0.5))
 
     def test_config_file(self) -> None:
-        path = Path(self.mktemp())
+        path = scratch_folder(self) / "file1"
         text = (ENVIRONMENTS / "demo.toml").read_text("utf-8")
         path.write_text(text.replace("interval = 10", "interval = 3"))
         bot = _options("--config", str(path), environ=self._demo_key_variable()).bot
@@ -80,9 +80,9 @@ class OptionsTests(SynchronousTestCase):
         self.assertIn("is none of the recipients (deploy-host)", refusal)
 
     def test_key_file_option_and_its_permissions(self) -> None:
-        path = Path(self.mktemp())
+        path = scratch_folder(self) / "file2"
         path.write_text((ENVIRONMENTS / "demo.toml").read_text("utf-8"))
-        key = Path(self.mktemp())
+        key = scratch_folder(self) / "file3"
         key.write_text(DEMO_KEY.read_text("ascii"))
         key.chmod(0o640)
         options = _options("--config", str(path), "--secret-key-file", str(key))
@@ -90,7 +90,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertIn("may be read by group or others (mode 640)", warning)
 
     def test_plain_secret_beside_encrypted_ones_is_refused(self) -> None:
-        path = Path(self.mktemp())
+        path = scratch_folder(self) / "file4"
         text = (ENVIRONMENTS / "demo.toml").read_text("utf-8")
         start = text.index('rest_api_key = "luggage-secret:v1:')
         end = text.index("\n", start)
@@ -111,8 +111,8 @@ class OptionsTests(SynchronousTestCase):
         return str(self.assertRaises(UsageError, _options, *argv))
 
     def test_bad_input_is_refused_by_name(self) -> None:
-        missing = self.mktemp()
-        broken = Path(self.mktemp())
+        missing = str(scratch_folder(self) / "missing.toml")
+        broken = scratch_folder(self) / "file6"
         broken.write_text("interval = ")
         cases = {
             ("--environment", "nowhere"): "--environment: no environment 'nowhere'",

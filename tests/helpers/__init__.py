@@ -7,13 +7,17 @@ Twisted's Clock. Behind the stub runs the real embedded Parse server.
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase as TestCase
 from twisted.web.resource import IResource, Resource
 
 from boredbot.parse import ParseAccount, ParseClient, parse_date
@@ -120,6 +124,17 @@ def resolve(
     if hasattr(result, "raiseException"):
         result.raiseException()
     return result
+
+
+def scratch_folder(case: TestCase) -> Path:
+    """
+    A new empty folder for a trial test case, removed after it. (Trial's own
+    C{mktemp} makes folders under the working directory, which under pytest
+    is the source tree.)
+    """
+    folder = Path(tempfile.mkdtemp(prefix="boredbot-test-"))
+    case.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def free_port() -> int:

@@ -182,7 +182,9 @@ class ParseServer:
         self._process = Running(
             ["node", str(self._executable), str(self._config)],
             log=self._log,
-            cwd=PARSE_SERVER,
+            # Parse Server writes ./logs/ where it runs: the test's folder,
+            # not the source tree.
+            cwd=self._config.parent,
         )
         self._process.wait_for_health(self.instance.url + "/health")
 
