@@ -1,6 +1,7 @@
 """
 The bot's configuration: two accounts, the loop's interval, where to
-listen, and optionally an embedded backend.
+listen, how the web front reads and limits (C{[web]}), and optionally an
+embedded backend.
 
 It is read from an already parsed TOML document; every error names the
 source file and the key at fault.
@@ -12,8 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from attrs import frozen
+from attrs import field, frozen
 
+from luggage.hardening import read_networks
 from luggage.secret import Secret
 
 from .parse import DEFAULT_TIMEOUT, ParseAccount
@@ -56,6 +58,32 @@ class EmbeddedBackend:
 
 
 @frozen
+class WebConfig:
+    """
+    How a web process reads the accounts and takes pokes.
+
+    @ivar fresh: seconds a status read is served without reading again
+        (0: read for every request, one read at a time).
+    @ivar max_stale: seconds a part whose account fails is still shown,
+        marked stale, before it says unavailable.
+    @ivar poke_window: seconds between two writes of the pokes counter;
+        each write carries every poke received since the last.
+    @ivar poke_burst: pokes one client may send at once...
+    @ivar poke_every: ...and then one every so many seconds.
+    @ivar trusted_proxies: addresses or networks of the proxies whose
+        C{X-Forwarded-For} names the client; without any, the client is
+        the TCP peer.
+    """
+
+    fresh: float = 1.0
+    max_stale: float = 300.0
+    poke_window: float = 1.0
+    poke_burst: int = 5
+    poke_every: float = 2.0
+    trusted_proxies: tuple[str, ...] = field(default=(), converter=tuple)
+
+
+@frozen
 class BotConfig:
     """
     Everything the bot is handed to run.
@@ -67,6 +95,7 @@ class BotConfig:
     listen: str = DEFAULT_LISTEN
     timeout: float = DEFAULT_TIMEOUT
     embedded: EmbeddedBackend | None = None
+    web: WebConfig = WebConfig()
 
 
 def plaintext_secret(key: str, value: Any) -> Secret:
@@ -94,11 +123,12 @@ def read_config(
         document,
         "",
         # "secrets": the encrypted values' table, read by the SecretReader.
-        {"interval", "listen", "timeout", "accounts", "embedded", "secrets"},
+        {"interval", "listen", "timeout", "accounts", "embedded", "web", "secrets"},
     )
     accounts = reader.table(document, "accounts")
     reader.only(accounts, "accounts", set(ACCOUNTS))
     embedded = reader.table(document, "embedded") if "embedded" in document else None
+    web = reader.table(document, "web") if "web" in document else {}
     return BotConfig(
         updates=reader.account(accounts, "updates", read_secret),
         mood=reader.account(accounts, "mood", read_secret),
@@ -111,6 +141,7 @@ def read_config(
             listen=reader.text(embedded, "listen", "embedded."),
             database=reader.text(embedded, "database", "embedded.", ":memory:"),
         ),
+        web=reader.web(web),
     )
 
 
@@ -150,11 +181,61 @@ class _Reader:
             raise self.fail(prefix + key, problem)
         return value
 
-    def positive(self, table: Mapping[str, Any], key: str, default: float) -> float:
+    def positive(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        default: float,
+        prefix: str = "",
+        zero: bool = False,
+    ) -> float:
         value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise self.fail(key, "must be a positive number of seconds")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value < 0
+            or (value == 0 and not zero)
+        ):
+            kind = "zero or a positive" if zero else "a positive"
+            raise self.fail(prefix + key, f"must be {kind} number of seconds")
         return float(value)
+
+    def web(self, table: Mapping[str, Any]) -> WebConfig:
+        defaults = WebConfig()
+        self.only(
+            table,
+            "web",
+            {
+                "fresh",
+                "max_stale",
+                "poke_window",
+                "poke_burst",
+                "poke_every",
+                "trusted_proxies",
+            },
+        )
+        burst = table.get("poke_burst", defaults.poke_burst)
+        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+            raise self.fail("web.poke_burst", "must be a whole number, at least 1")
+        proxies = table.get("trusted_proxies", [])
+        if not isinstance(proxies, list) or not all(
+            isinstance(proxy, str) for proxy in proxies
+        ):
+            raise self.fail("web.trusted_proxies", "must be a list of strings")
+        try:
+            read_networks(proxies)
+        except ValueError as problem:
+            raise self.fail("web.trusted_proxies", str(problem)) from None
+        return WebConfig(
+            fresh=self.positive(table, "fresh", defaults.fresh, "web.", zero=True),
+            max_stale=self.positive(table, "max_stale", defaults.max_stale, "web."),
+            poke_window=self.positive(
+                table, "poke_window", defaults.poke_window, "web.", zero=True
+            ),
+            poke_burst=burst,
+            poke_every=self.positive(table, "poke_every", defaults.poke_every, "web."),
+            trusted_proxies=tuple(proxies),
+        )
 
     def account(
         self, accounts: Mapping[str, Any], name: str, read_secret: SecretReader

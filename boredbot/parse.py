@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 from urllib.parse import quote
 
 from attrs import field, frozen
+from treq import collect
 from twisted.internet import error
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -23,6 +24,9 @@ from twisted.web.client import (
 from luggage.secret import Secret
 
 DEFAULT_TIMEOUT = 10.0
+#: The largest answer the client accepts, in bytes: 100 lines of the bot's
+#: are a few kilobytes; anything near this is not an answer to trust.
+MAX_ANSWER = 1024 * 1024
 
 _UNREACHABLE = (
     error.ConnectError,
@@ -108,6 +112,7 @@ class ParseClient:
         clock: IReactorTime,
         timeout: float = DEFAULT_TIMEOUT,
         master_key: Secret | None = None,
+        max_answer: int = MAX_ANSWER,
     ) -> None:
         """
         @param http: a treq C{HTTPClient}, shared by all accounts so that
@@ -115,12 +120,15 @@ class ParseClient:
         @param master_key: authenticate with the app's master key instead of
             the account's REST API key: for provisioning only, never for
             the running bot.
+        @param max_answer: refuse (as an error) an answer larger than this
+            many bytes, rather than hold it in memory.
         """
         self.account = account
         self._http = http
         self._clock = clock
         self._timeout = timeout
         self._master_key = master_key
+        self._max_answer = max_answer
 
     async def create(
         self, class_name: str, fields: Mapping[str, Any]
@@ -180,6 +188,29 @@ class ParseClient:
             "PUT", _object_path(class_name, object_id), body=fields
         )
         return updated
+
+    async def increment(
+        self, class_name: str, object_id: str, field_name: str, amount: int
+    ) -> int | float:
+        """
+        Add C{amount} to a Number field, atomically on the server, with
+        Parse's C{Increment} operation; return the field's new value.
+        """
+        answer = await self.update(
+            class_name,
+            object_id,
+            {field_name: {"__op": "Increment", "amount": amount}},
+        )
+        value = answer.get(field_name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._malformed(200, f"an increment answer without {field_name}")
+        return value
+
+    async def delete(self, class_name: str, object_id: str) -> None:
+        """
+        Delete an object (the bot's keys may not: for provisioning).
+        """
+        await self._call("DELETE", _object_path(class_name, object_id))
 
     async def get_schema(self, class_name: str) -> dict[str, Any]:
         """
@@ -255,7 +286,7 @@ class ParseClient:
             headers=headers,
             data=data,
         )
-        content = await response.content()
+        content = await self._read_body(response)
         try:
             answer = json.loads(content)
         except ValueError:
@@ -265,6 +296,31 @@ class ParseClient:
         if answer is None:
             raise self._malformed(response.code, "an answer that is not JSON")
         return answer
+
+    async def _read_body(self, response: Any) -> bytes:
+        # Read no more than the cap: a server (or something in its place)
+        # that sends more, or says it will, is cut off, not buffered.
+        declared = response.length if isinstance(response.length, int) else 0
+        chunks: list[bytes] = []
+        size = 0
+
+        def receive(chunk: bytes) -> None:
+            nonlocal size
+            size += len(chunk)
+            if max(size, declared) > self._max_answer:
+                raise _TooLarge()
+            chunks.append(chunk)
+
+        try:
+            await collect(response, receive)
+        except _TooLarge:
+            raise self._too_large(response.code) from None
+        return b"".join(chunks)
+
+    def _too_large(self, status: int) -> ParseError:
+        return self._malformed(
+            status, f"an answer larger than {self._max_answer} bytes"
+        )
 
     def _refusal(self, status: int, answer: Any, content: bytes) -> ParseError:
         if isinstance(answer, dict) and isinstance(answer.get("error"), str):
@@ -280,6 +336,10 @@ class ParseClient:
 
     def _malformed(self, status: int, what: str) -> ParseError:
         return ParseError(self.account.name, status, None, f"the server sent {what}")
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def parse_date(seconds: float) -> str:

@@ -8,15 +8,19 @@ provisioned once before the bot runs against it::
     boredbot-provision --account mood --url https://host/parse \\
         --application-id ID --master-key-file /path/to/master-key
 
-It is idempotent: a second run changes nothing and says so.
+It is idempotent: a second run changes nothing and says so. It also
+migrates an account provisioned by an earlier version of the bot (see
+L{provision}), saying what it changed.
 """
 
 from __future__ import annotations
 
 import getpass
+import json
 import sys
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
 
 from attrs import frozen
 from twisted.internet.defer import Deferred
@@ -24,13 +28,21 @@ from twisted.internet.task import react
 from twisted.python import usage
 
 from luggage.parselite import ObjectStore
+from luggage.parselite.errors import ParseFailure
 from luggage.parselite.query import read_query
 from luggage.secret import Secret
 from luggage.twistd import HTTPClientService
 
 from .mood import Mood
-from .parse import ParseAccount, ParseClient, ParseError, ParseUnavailable, parse_date
-from .updater import CURRENT, LINES, POKES
+from .parse import (
+    ParseAccount,
+    ParseClient,
+    ParseError,
+    ParseUnavailable,
+    QueryResult,
+    parse_date,
+)
+from .updater import COUNT, CURRENT, LINES, POKES, POKES_SEEN
 
 #: The operations a class-level permission governs.
 OPERATIONS = ("find", "count", "get", "create", "update", "delete", "addField")
@@ -74,7 +86,8 @@ _READ = frozenset({"find", "count", "get"})
 
 #: Every account's classes. The bot posts lines but never changes them;
 #: it updates its one mood but never deletes it (provisioning creates it);
-#: visitors' pokes are created and read.
+#: web processes raise the one pokes counter (provisioning creates it) and
+#: the updater reads it: nobody but the master key creates or deletes.
 PLANS: Mapping[str, tuple[ClassPlan, ...]] = {
     "updates": (
         ClassPlan(LINES, {"status": "String", "mood": "String"}, _READ | {"create"}),
@@ -82,12 +95,59 @@ PLANS: Mapping[str, tuple[ClassPlan, ...]] = {
     "mood": (
         ClassPlan(
             CURRENT,
-            {"mood": "String", "feeling": "String", "since": "String"},
+            {
+                "mood": "String",
+                "feeling": "String",
+                "since": "String",
+                POKES_SEEN: "Number",
+            },
             _READ | {"update"},
         ),
-        ClassPlan(POKES, {}, _READ | {"create"}),
+        ClassPlan(POKES, {COUNT: "Number"}, frozenset({"find", "get", "update"})),
     ),
 }
+#: Pages in which provisioning reads and deletes the pokes of old.
+_PAGE = 100
+
+
+class ParseAdmin(Protocol):
+    """
+    What provisioning needs of an account, with its master key: a
+    L{ParseClient} over HTTP, or the embedded store in-process.
+    """
+
+    @property
+    def account(self) -> ParseAccount: ...
+
+    async def find(
+        self,
+        class_name: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        order: Sequence[str] = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> QueryResult: ...
+
+    async def create(
+        self, class_name: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def update(
+        self, class_name: str, object_id: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def delete(self, class_name: str, object_id: str) -> None: ...
+
+    async def get_schema(self, class_name: str) -> dict[str, Any]: ...
+
+    async def create_schema(
+        self, class_name: str, schema: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def update_schema(
+        self, class_name: str, schema: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
 
 
 @frozen
@@ -103,10 +163,18 @@ class ProvisionError(Exception):
         return f"{self.account} account: {self.problem}"
 
 
-async def provision(admin: ParseClient, now: str) -> list[str]:
+async def provision(admin: ParseAdmin, now: str) -> list[str]:
     """
     Make the account C{admin} talks to (with its master key) hold the
-    classes of L{PLANS}, and the mood account its first mood.
+    classes of L{PLANS}; the mood account, its pokes counter and its first
+    mood.
+
+    An account provisioned by the version before the counter (one C{pokes}
+    object per poke, created by the REST key) is migrated: its permissions
+    are narrowed first, so no old-style poke can be added meanwhile; the
+    old pokes are added up into the counter, those the updater had not yet
+    seen are left unseen (C{pokes_seen}), and then they are deleted. An
+    interrupted migration is finished by the next run.
 
     @param now: the time to record as the first mood's C{since}.
     @return: one line for each thing done or found already done.
@@ -116,35 +184,179 @@ async def provision(admin: ParseClient, now: str) -> list[str]:
     for plan in PLANS[account]:
         report.append(await _provision_class(admin, plan))
     if account == "mood":
-        found = await admin.find(CURRENT, limit=1)
-        if found.results:
-            report.append(f"{CURRENT}: has a mood already")
-        else:
-            await admin.create(CURRENT, Mood(since=now).record())
-            report.append(f"{CURRENT}: recorded a first mood")
+        report.extend(await _provision_pokes(admin, now))
     return report
+
+
+async def _provision_pokes(admin: ParseAdmin, now: str) -> list[str]:
+    report = []
+    current = await _first(admin, CURRENT)
+    counter = await _first(admin, POKES, {COUNT: {"$exists": True}})
+    old = {COUNT: {"$exists": False}}
+    old_pokes = (await admin.find(POKES, where=old, limit=0, count=True)).count or 0
+    if counter is None:
+        if current is not None and POKES_SEEN not in current:
+            # Pokes created after the mood's last update were not seen by
+            # the updater of old (its cursor): they still count.
+            since = {"__type": "Date", "iso": current["updatedAt"]}
+            unseen_where = {**old, "createdAt": {"$gt": since}}
+            unseen = await admin.find(POKES, where=unseen_where, limit=0, count=True)
+            seen = old_pokes - (unseen.count or 0)
+            await admin.update(CURRENT, current["objectId"], {POKES_SEEN: seen})
+            current = {**current, POKES_SEEN: seen}
+            report.append(
+                f"{CURRENT}: recorded {seen} of {old_pokes} old poke(s) as seen"
+            )
+        counter = await admin.create(POKES, {COUNT: old_pokes})
+        counter[COUNT] = old_pokes
+        migrated = f" from {old_pokes} old poke object(s)" if old_pokes else ""
+        report.append(f"{POKES}: created the counter{migrated}")
+    elif old_pokes:
+        report.append(f"{POKES}: {old_pokes} old poke object(s) were counted already")
+    else:
+        report.append(f"{POKES}: has its counter already")
+    deleted = await _delete_all(admin, POKES, old)
+    if deleted:
+        report.append(f"{POKES}: deleted {deleted} old poke object(s), now counted")
+    if current is None:
+        await admin.create(CURRENT, {**Mood(since=now).record(), POKES_SEEN: 0})
+        report.append(f"{CURRENT}: recorded a first mood")
+    elif POKES_SEEN not in current:
+        await admin.update(CURRENT, current["objectId"], {POKES_SEEN: counter[COUNT]})
+        report.append(f"{CURRENT}: recorded the pokes counted so far as seen")
+    else:
+        report.append(f"{CURRENT}: has a mood already")
+    return report
+
+
+async def _first(
+    admin: ParseAdmin, class_name: str, where: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
+    found = await admin.find(class_name, where=where, order=["createdAt"], limit=1)
+    return found.results[0] if found.results else None
+
+
+async def _delete_all(
+    admin: ParseAdmin, class_name: str, where: Mapping[str, Any]
+) -> int:
+    deleted = 0
+    while True:
+        found = await admin.find(class_name, where=where, limit=_PAGE)
+        for old in found.results:
+            await admin.delete(class_name, old["objectId"])
+        deleted += len(found.results)
+        if len(found.results) < _PAGE:
+            return deleted
 
 
 def provision_embedded(
     store: ObjectStore, account: str, application_id: str, now: str
-) -> None:
+) -> list[str]:
     """
-    Provision an app of the embedded server in-process, as L{provision}
-    does over HTTP: the classes of L{PLANS}, and for the mood account its
-    first mood. Classes already there are left as they are.
+    Provision an app of the embedded server in-process, with the same
+    L{provision} as over HTTP (so an embedded database kept in a file is
+    migrated as a real account is).
+
+    @return: what L{provision} reports.
     """
-    for plan in PLANS[account]:
-        if store.permissions(application_id, plan.name) is None:
-            store.define_class(
-                application_id, plan.name, plan.fields, plan.permissions()
-            )
-    if account == "mood":
-        found = store.find(application_id, CURRENT, read_query({"limit": "1"}))
-        if not found["results"]:
-            store.create(application_id, CURRENT, Mood(since=now).record())
+    admin = _StoreAdmin(store, ParseAccount(account, "", application_id, Secret("")))
+    done = Deferred.fromCoroutine(provision(admin, now))
+    # The store answers at once: nothing here waits for I/O.
+    results: list[Any] = []
+    done.addBoth(results.append)
+    assert results, "in-process provisioning waited for something"
+    if hasattr(results[0], "raiseException"):
+        results[0].raiseException()
+    report: list[str] = results[0]
+    return report
 
 
-async def _provision_class(admin: ParseClient, plan: ClassPlan) -> str:
+class _StoreAdmin:
+    """
+    The master key's rights over one app of an embedded store, in-process,
+    with L{ParseClient}'s calls and errors.
+    """
+
+    def __init__(self, store: ObjectStore, account: ParseAccount) -> None:
+        self._store = store
+        self.account = account
+        self._app = account.application_id
+
+    @contextmanager
+    def _as_client(self) -> Iterator[None]:
+        # The store's refusals, as ParseClient raises them.
+        try:
+            yield
+        except ParseFailure as failure:
+            raise ParseError(
+                self.account.name, failure.status, failure.code, failure.message
+            ) from None
+
+    async def find(
+        self,
+        class_name: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        order: Sequence[str] = (),
+        limit: int | None = None,
+        count: bool = False,
+    ) -> QueryResult:
+        arguments = {"order": ",".join(order)} if order else {}
+        if where is not None:
+            arguments["where"] = json.dumps(where)
+        if limit is not None:
+            arguments["limit"] = str(limit)
+        if count:
+            arguments["count"] = "1"
+        with self._as_client():
+            found = self._store.find(self._app, class_name, read_query(arguments))
+        return QueryResult(found["results"], found.get("count"))
+
+    async def create(
+        self, class_name: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        with self._as_client():
+            return self._store.create(self._app, class_name, fields)
+
+    async def update(
+        self, class_name: str, object_id: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        with self._as_client():
+            return self._store.update(self._app, class_name, object_id, fields)
+
+    async def delete(self, class_name: str, object_id: str) -> None:
+        with self._as_client():
+            self._store.delete(self._app, class_name, object_id)
+
+    async def get_schema(self, class_name: str) -> dict[str, Any]:
+        with self._as_client():
+            return self._store.describe_class(self._app, class_name)
+
+    async def create_schema(
+        self, class_name: str, schema: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        fields, permissions = _fields_and_permissions(schema)
+        with self._as_client():
+            self._store.define_class(self._app, class_name, fields, permissions or {})
+        return await self.get_schema(class_name)
+
+    async def update_schema(
+        self, class_name: str, schema: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        fields, permissions = _fields_and_permissions(schema)
+        with self._as_client():
+            self._store.change_class(self._app, class_name, fields, permissions)
+        return await self.get_schema(class_name)
+
+
+def _fields_and_permissions(
+    schema: Mapping[str, Any],
+) -> tuple[dict[str, str], dict[str, Any] | None]:
+    fields = {name: kind["type"] for name, kind in schema.get("fields", {}).items()}
+    return fields, schema.get("classLevelPermissions")
+
+
+async def _provision_class(admin: ParseAdmin, plan: ClassPlan) -> str:
     try:
         existing = await admin.get_schema(plan.name)
     except ParseError as error:

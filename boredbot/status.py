@@ -1,86 +1,171 @@
 """
 What the bot shows: its mood and its latest lines, read from both accounts
-at once.
+at once, through a cache per account, so that the backends are read at
+most once per freshness window whatever the number of visitors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any
 
 from attrs import frozen
-from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 
-from .parse import ParseClient, ParseError, ParseUnavailable, QueryResult
+from luggage.cache import ReadCache, Reading
+
+from .parse import ParseClient, ParseError, ParseUnavailable
 from .updater import CURRENT, LINES
 
 #: How many lines the page shows.
 LATEST = 20
 
-_T = TypeVar("_T")
+OK = "ok"
+STALE = "stale"
+UNAVAILABLE = "unavailable"
+
+Objects = list[dict[str, Any]]
 
 
 @frozen
 class Status:
     """
-    The bot's state as its readers see it.
+    The bot's state as a web process knows it: what each account last
+    said, and how well it knows it.
 
-    @ivar mood: the C{current} object (C{mood}, C{feeling}, C{since}), or
-        L{None} when the mood account failed or holds no mood yet.
-    @ivar lines: the latest lines, newest first (C{status}, C{mood},
-        C{createdAt}), or L{None} when the updates account failed.
-    @ivar errors: for each account that failed, why.
+    @ivar mood: the mood account's C{current} objects (none or one).
+    @ivar lines: the latest lines, newest first.
     """
 
-    mood: dict[str, Any] | None
-    lines: list[dict[str, Any]] | None
-    errors: dict[str, str]
+    mood: Reading[Objects]
+    lines: Reading[Objects]
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        """
+        The C{current} object (C{mood}, C{feeling}, C{since}), or L{None}
+        when the mood is unavailable or the account holds none.
+        """
+        return self.mood.value[0] if self.mood.value else None
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """
+        Equal for two statuses that show the same: what is rendered from a
+        status may be kept while the key stays.
+        """
+        return (
+            self.mood.generation,
+            self.mood.expired,
+            self.lines.generation,
+            self.lines.expired,
+        )
 
     def as_json(self) -> dict[str, Any]:
         """
-        The status as a JSON-ready mapping, keeping only the public fields.
+        The status as a JSON-ready mapping, keeping only the public fields:
+        for each part, whether it is C{ok}, C{stale} (the account fails;
+        shown as of C{as_of}, failing since C{failing_since}) or
+        C{unavailable}. Never why: that is for the log.
         """
         mood = None
-        if self.mood is not None:
-            mood = {key: self.mood.get(key) for key in ("mood", "feeling", "since")}
+        if self.current is not None:
+            mood = {key: self.current.get(key) for key in ("mood", "feeling", "since")}
         lines = None
-        if self.lines is not None:
+        if self.lines.value is not None:
             lines = [
                 {key: line.get(key) for key in ("status", "mood", "createdAt")}
-                for line in self.lines
+                for line in self.lines.value
             ]
-        return {"mood": mood, "lines": lines, "errors": dict(self.errors)}
+        return {
+            "mood": mood,
+            "lines": lines,
+            "parts": {"mood": describe(self.mood), "lines": describe(self.lines)},
+        }
 
 
-async def read_status(updates: ParseClient, mood: ParseClient) -> Status:
+def state(reading: Reading[Any]) -> str:
     """
-    Read the mood and the latest lines, from both accounts concurrently.
-
-    A failing account does not fail the whole: its part is L{None} and the
-    reason is in L{Status.errors}.
+    C{ok}, C{stale} or C{unavailable}.
     """
-    errors: dict[str, str] = {}
-    # Both requests are sent before either answer is awaited.
-    lines_call = _start(updates.find(LINES, order=["-createdAt"], limit=LATEST))
-    mood_call = _start(mood.find(CURRENT, order=["createdAt"], limit=1))
-    lines = await _settle(lines_call, errors)
-    current = await _settle(mood_call, errors)
-    return Status(
-        mood=current.results[0] if current and current.results else None,
-        lines=lines.results if lines else None,
-        errors=errors,
-    )
+    if reading.value is None:
+        return UNAVAILABLE
+    return STALE if reading.stale else OK
 
 
-def _start(call: Coroutine[Any, Any, _T]) -> Deferred[_T]:
-    return Deferred.fromCoroutine(call)
+def describe(reading: Reading[Any]) -> dict[str, Any]:
+    """
+    How well a part is known, for machines: its state, as of when, and
+    since when its account fails.
+    """
+    return {
+        "state": state(reading),
+        "as_of": iso_time(reading.read_at),
+        "failing_since": iso_time(reading.failing_since),
+    }
 
 
-async def _settle(
-    call: Deferred[QueryResult], errors: dict[str, str]
-) -> QueryResult | None:
-    try:
-        return await call
-    except (ParseError, ParseUnavailable) as failure:
-        errors[failure.account] = str(failure)
+def iso_time(moment: float | None) -> str | None:
+    """
+    A POSIX time as ISO 8601 UTC to the second, or L{None}.
+    """
+    if moment is None:
         return None
+    return f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+class StatusSource:
+    """
+    The status, read from both accounts through a L{ReadCache} each.
+    """
+
+    _log = Logger()
+
+    def __init__(
+        self,
+        updates: ParseClient,
+        mood: ParseClient,
+        clock: IReactorTime,
+        fresh: float,
+        max_stale: float,
+    ) -> None:
+        self._updates = updates
+        self._mood = mood
+        expected = (ParseError, ParseUnavailable)
+        self._lines_cache = ReadCache(
+            self._read_lines, clock, fresh, max_stale, expected
+        )
+        self._mood_cache = ReadCache(self._read_mood, clock, fresh, max_stale, expected)
+
+    async def status(self) -> Status:
+        """
+        The status as best known now; both accounts are asked (when they
+        need to be) before either answer is awaited.
+        """
+        lines = self._lines_cache.reading()
+        mood = self._mood_cache.reading()
+        return Status(mood=await mood, lines=await lines)
+
+    async def _read_lines(self) -> Objects:
+        return await self._read(
+            self._updates, LINES, order=["-createdAt"], limit=LATEST
+        )
+
+    async def _read_mood(self) -> Objects:
+        return await self._read(self._mood, CURRENT, order=["createdAt"], limit=1)
+
+    async def _read(
+        self, client: ParseClient, class_name: str, **query: Any
+    ) -> Objects:
+        try:
+            found = await client.find(class_name, **query)
+        except (ParseError, ParseUnavailable) as failure:
+            self._log.error(
+                "reading {class_name} failed: {error}",
+                class_name=class_name,
+                error=str(failure),
+                account=failure.account,
+            )
+            raise
+        return found.results

@@ -17,15 +17,19 @@ from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.python import usage
 
+from luggage.hardening import read_networks
 from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
+from luggage.ratelimit import Limit
 from luggage.secrets import PrivateKeyError, SecretsError
 from luggage.twistd import HTTPClientService, web_service
 
-from .config import BotConfig, ConfigError, SecretReader, read_config
+from .config import BotConfig, ConfigError, SecretReader, WebConfig, read_config
 from .parse import ParseClient, parse_date
+from .pokes import PokeCounter
 from .preflight import Fetch, Misconfigured, check_account
 from .provision import provision_embedded
+from .status import StatusSource
 from .unlock import DEFAULT_KEY_FILE, KEY_VARIABLE, KeySources, secret_reader
 from .updater import Updater, updater_service
 from .web import BotWeb
@@ -58,6 +62,30 @@ class Options(usage.Options):
         ["config", "c", None, "Run the configuration in the TOML file FILE."],
         ["listen", "l", None, "Serve the web page on this endpoint (e.g. tcp:8000)."],
         ["interval", "i", None, "Seconds between two updates.", float],
+        [
+            "fresh",
+            None,
+            None,
+            "Seconds a web process serves a status without reading it again"
+            " (0: a read per request, one at a time) [default: web.fresh].",
+            float,
+        ],
+        [
+            "max-stale",
+            None,
+            None,
+            "Seconds a failing account's last part is still shown, marked"
+            " stale [default: web.max_stale].",
+            float,
+        ],
+        [
+            "poke-window",
+            None,
+            None,
+            "Seconds between two writes of the pokes counter"
+            " [default: web.poke_window].",
+            float,
+        ],
     ]
     optFlags = [
         ["no-updater", None, "Run no update loop (for extra web processes)."],
@@ -110,6 +138,7 @@ class Options(usage.Options):
             bot = evolve(bot, interval=self["interval"])
         if self["listen"] is not None:
             bot = evolve(bot, listen=self["listen"])
+        bot = evolve(bot, web=self._web_overrides(bot.web))
         self._check_endpoint(
             "--listen" if self["listen"] else f"{source}: listen", bot.listen
         )
@@ -120,6 +149,22 @@ class Options(usage.Options):
             # asked now, while the process can still exit non-zero.
             self._preflight(bot)
         self.bot = bot
+
+    def _web_overrides(self, web: WebConfig) -> WebConfig:
+        changes = {}
+        for option, zero in (
+            ("fresh", True),
+            ("max-stale", False),
+            ("poke-window", True),
+        ):
+            value = self[option]
+            if value is None:
+                continue
+            if value < 0 or (value == 0 and not zero):
+                kind = "zero or a positive" if zero else "a positive"
+                raise usage.UsageError(f"--{option} must be {kind} number of seconds")
+            changes[option.replace("-", "_")] = value
+        return evolve(web, **changes)
 
     def _preflight(self, bot: BotConfig) -> None:
         for account in (bot.updates, bot.mood):
@@ -208,9 +253,24 @@ def makeService(options: Options, reactor: Any = None) -> IService:
         updater = Updater(updates, mood, reactor)
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
     if not options["no-web"]:
-        resource = BotWeb(updates, mood).resource()
-        web_service(reactor, bot.listen, resource).setServiceParent(bot_service)
+        web_service(
+            reactor, bot.listen, _web(reactor, bot, updates, mood)
+        ).setServiceParent(bot_service)
     return bot_service
+
+
+def _web(reactor: Any, bot: BotConfig, updates: ParseClient, mood: ParseClient) -> Any:
+    settings = bot.web
+    status = StatusSource(updates, mood, reactor, settings.fresh, settings.max_stale)
+    return BotWeb(
+        status,
+        PokeCounter(mood, reactor, settings.poke_window),
+        reactor,
+        fresh=settings.fresh,
+        poke_limit=Limit(settings.poke_burst, settings.poke_every),
+        trusted_proxies=read_networks(settings.trusted_proxies),
+        interval=bot.interval,
+    ).resource()
 
 
 def _embedded_backend(reactor: Any, bot: BotConfig) -> IService:

@@ -1,10 +1,11 @@
 """
 The updater: the loop that lives the bot's life.
 
-Every interval it reads the pokes that arrived since the last iteration,
-drives the mood machine, posts the resulting line to the updates account
-and records the mood in the mood account. It is the only writer of the
-mood, so exactly one updater runs per bot.
+Every interval it reads the pokes counter, and a count above the one it
+recorded last means the bot was poked; it drives the mood machine, posts
+the resulting line to the updates account and records the mood, with the
+count it has seen, in the mood account. It is the only writer of the mood,
+so exactly one updater runs per bot.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from .parse import ParseClient, ParseError, ParseUnavailable, parse_date
 LINES = "lines"
 CURRENT = "current"
 POKES = "pokes"
+#: The pokes counter's field, raised by web processes.
+COUNT = "count"
+#: The field of C{current} holding the count the updater has acted on.
+POKES_SEEN = "pokes_seen"
 
 
 @frozen
@@ -61,9 +66,9 @@ class Updater:
         self._clock = clock
         self._mood: Mood | None = None
         self._current_id = ""
-        # The creation time of the newest poke already turned into
-        # entertainment: the server's own clock, so no skew between hosts.
-        self._seen_pokes_until = ""
+        # The pokes count already turned into entertainment, recorded with
+        # the mood; None until known (an account not yet migrated).
+        self._pokes_seen: int | float | None = None
 
     async def run_once(self) -> None:
         """
@@ -86,7 +91,10 @@ class Updater:
         line = {"status": change.status, "mood": change.mood}
         if await self._attempt(self._updates.create(LINES, line)):
             self._log.info("posted {status!r}", status=change.status, mood=change.mood)
-        await self._mood_account.update(CURRENT, self._current_id, mood.record())
+        record: dict[str, object] = {**mood.record()}
+        if self._pokes_seen is not None:
+            record[POKES_SEEN] = self._pokes_seen
+        await self._mood_account.update(CURRENT, self._current_id, record)
 
     async def _restore(self) -> Mood:
         found = await self._mood_account.find(CURRENT, order=["createdAt"], limit=1)
@@ -94,7 +102,7 @@ class Updater:
             raise NoMood(self._mood_account.account.name)
         stored = found.results[0]
         self._current_id = stored["objectId"]
-        self._seen_pokes_until = stored.get("updatedAt", "")
+        self._pokes_seen = _number(stored.get(POKES_SEEN))
         try:
             mood = Mood.restore(stored)
         except UnknownMood as problem:
@@ -108,20 +116,33 @@ class Updater:
         return mood
 
     async def _poked(self) -> bool:
-        where = {
-            "createdAt": {"$gt": {"__type": "Date", "iso": self._seen_pokes_until}}
-        }
         try:
             found = await self._mood_account.find(
-                POKES, where=where, order=["-createdAt"], limit=1, count=True
+                POKES, where={COUNT: {"$exists": True}}, order=["createdAt"], limit=1
             )
         except _BACKEND_ERRORS as failure:
             self._log_failure(failure)
             return False
-        if not found.results:
+        count = _number(found.results[0].get(COUNT)) if found.results else None
+        if count is None:
+            self._log.error(
+                "update failed: {account} account has no {class_name} counter;"
+                " provision it (boredbot-provision)",
+                account=self._mood_account.account.name,
+                class_name=POKES,
+            )
             return False
-        self._seen_pokes_until = found.results[0]["createdAt"]
-        self._log.info("entertained by {count} poke(s)", count=found.count)
+        seen, self._pokes_seen = self._pokes_seen, count
+        if seen is None or count <= seen:
+            if seen is not None and count < seen:
+                self._log.warn(
+                    "the pokes counter went down from {seen} to {count};"
+                    " counting from there",
+                    seen=seen,
+                    count=count,
+                )
+            return False
+        self._log.info("entertained by {count} poke(s)", count=count - seen)
         return True
 
     async def _attempt(self, call: Awaitable[Any]) -> bool:
@@ -136,6 +157,12 @@ class Updater:
         self._log.error(
             "update failed: {error}", error=str(failure), account=failure.account
         )
+
+
+def _number(value: object) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
 
 
 def updater_service(updater: Updater, interval: float, clock: IReactorTime) -> IService:

@@ -1,71 +1,164 @@
 """
 The web front: the status page, its JSON twin, pokes, and health.
 
-Web processes only read the accounts and record pokes, so any number of
-them may run beside the one updater.
+Web processes only read the accounts (through a cache: see
+L{boredbot.status}) and record pokes (coalesced: see L{boredbot.pokes}),
+so any number of them may run beside the one updater, and the backends'
+load does not grow with the visitors.
 """
 
 from __future__ import annotations
 
 import json
+import math
 
+from attrs import frozen
 from klein import Klein
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 
-from .page import StatusPage
-from .parse import ParseClient, ParseError, ParseUnavailable
-from .status import read_status
-from .updater import POKES
+from luggage.conditional import Representation, serve
+from luggage.hardening import (
+    BASE_HEADERS,
+    HeadersResource,
+    Network,
+    client_address,
+    sent_by_another_site,
+)
+from luggage.ratelimit import Limit, TokenBuckets
+
+from .page import CONTENT_SECURITY_POLICY, render_page
+from .pokes import POKE_FAILURES, PokeCounter
+from .status import Status, StatusSource
+
+_HTML = b"text/html; charset=utf-8"
+_JSON = b"application/json"
+_TEXT = b"text/plain; charset=utf-8"
+
+
+@frozen
+class Rendered:
+    """
+    What is served for one status: rendered once, served to everybody.
+    """
+
+    key: tuple[object, ...]
+    page: Representation
+    poked_page: Representation
+    json: Representation
 
 
 class BotWeb:
     """
-    The bot's web resource, reading from the updates and mood accounts.
+    The bot's web resource.
     """
 
     _routes = Klein()
     _log = Logger()
 
-    def __init__(self, updates: ParseClient, mood: ParseClient) -> None:
-        self._updates = updates
-        self._mood = mood
+    def __init__(
+        self,
+        status: StatusSource,
+        pokes: PokeCounter,
+        clock: IReactorTime,
+        *,
+        fresh: float,
+        poke_limit: Limit,
+        trusted_proxies: tuple[Network, ...] = (),
+        interval: float = 10,
+        clients: int = 10_000,
+    ) -> None:
+        """
+        @param fresh: seconds a status is served from memory; browsers and
+            proxies may keep a page as long.
+        @param poke_limit: how often one client may poke.
+        @param trusted_proxies: the proxies whose C{X-Forwarded-For} names
+            the client.
+        @param interval: the updater's interval, to tell a visitor how soon
+            the bot notices a poke.
+        @param clients: how many clients' poke limits are remembered.
+        """
+        self._status = status
+        self._pokes = pokes
+        self._max_age = math.floor(fresh)
+        self._buckets = TokenBuckets(poke_limit, clock, clients)
+        self._trusted = trusted_proxies
+        self._interval = interval
+        self._rendered: Rendered | None = None
 
     def resource(self) -> IResource:
         """
-        The resource to serve.
+        The resource to serve: every response carries the security headers
+        and no server version.
         """
-        resource: IResource = self._routes.resource()
-        return resource
+        headers = {
+            **BASE_HEADERS,
+            b"Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        }
+        return HeadersResource(self._routes.resource(), headers, b"boredbot")
+
+    async def _current(self) -> Rendered:
+        status = await self._status.status()
+        rendered = self._rendered
+        if rendered is None or rendered.key != status.key:
+            rendered = self._rendered = self._render(status)
+        return rendered
+
+    def _render(self, status: Status) -> Rendered:
+        body = json.dumps(status.as_json()).encode("utf-8")
+        return Rendered(
+            status.key,
+            Representation.of(render_page(status), _HTML),
+            Representation.of(render_page(status, True, self._interval), _HTML),
+            Representation.of(body, _JSON),
+        )
 
     @_routes.route("/", methods=["GET"])
-    async def _page(self, request: IRequest) -> StatusPage:
-        status = await read_status(self._updates, self._mood)
-        return StatusPage(status)
+    async def _page(self, request: IRequest) -> bytes:
+        rendered = await self._current()
+        poked = b"poked" in request.args
+        page = rendered.poked_page if poked else rendered.page
+        return serve(request, page, 0 if poked else self._max_age)
 
     @_routes.route("/api/status", methods=["GET"])
-    async def _status(self, request: IRequest) -> bytes:
-        status = await read_status(self._updates, self._mood)
-        request.setHeader(b"Content-Type", b"application/json")
-        return json.dumps(status.as_json()).encode("utf-8")
+    async def _status_json(self, request: IRequest) -> bytes:
+        rendered = await self._current()
+        return serve(request, rendered.json, self._max_age)
 
     @_routes.route("/poke", methods=["POST"])
     async def _poke(self, request: IRequest) -> bytes:
-        try:
-            await self._mood.create(POKES, {})
-        except (ParseError, ParseUnavailable) as failure:
-            self._log.error(
-                "poke failed: {error}", error=str(failure), account=failure.account
+        request.setHeader(b"Cache-Control", b"no-store")
+        if sent_by_another_site(request):
+            return _plain(request, 403, b"Pokes come from the bot's own page.\n")
+        client = client_address(request, self._trusted)
+        wait = self._buckets.take(client)
+        if wait:
+            request.setHeader(b"Retry-After", b"%d" % wait)
+            return _plain(
+                request, 429, b"Too many pokes; the bot needs a moment. Try later.\n"
             )
-            request.setResponseCode(503)
-            request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
-            return b"The mood account is unavailable; your poke was not recorded.\n"
+        try:
+            await self._pokes.poke()
+        except POKE_FAILURES:
+            # PokeCounter logged why, naming the account.
+            return _plain(
+                request,
+                503,
+                b"The mood account is unavailable; your poke was not recorded.\n",
+            )
         request.setResponseCode(303)
-        request.setHeader(b"Location", b"/")
+        request.setHeader(b"Location", b"/?poked=1")
         return b""
 
     @_routes.route("/healthz", methods=["GET"])
     def _healthz(self, request: IRequest) -> bytes:
-        request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
-        return b"ok\n"
+        request.setHeader(b"Cache-Control", b"no-store")
+        return _plain(request, 200, b"ok\n")
+
+
+def _plain(request: IRequest, code: int, text: bytes) -> bytes:
+    request.setResponseCode(code)
+    request.setHeader(b"Content-Type", _TEXT)
+    return text

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from treq.client import HTTPClient
-from twisted.application import strports
+from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import IService, Service
+from twisted.internet import endpoints
 from twisted.internet.defer import Deferred
+from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IReactorCore
 from twisted.web.client import Agent, HTTPConnectionPool, _HTTP11ClientFactory
 from twisted.web.http import Request
@@ -40,15 +42,35 @@ def web_service(
     (C{"tcp:8000"}, C{"tcp:8000:interface=127.0.0.1"}, C{"unix:/run/x.sock"}).
 
     An error in the description raises L{ValueError} here, at composition
-    time; a failure to listen (a port in use) stops twistd with an error
-    instead of leaving a process that runs on, deaf.
+    time; a failure to listen (a port in use) stops twistd before it runs,
+    with one line naming the endpoint, instead of leaving a process that
+    runs on, deaf.
 
     @param access_log: log a line for every request (off for internal
         backends, whose callers log what matters).
     """
     site = Site(resource) if access_log else _QuietSite(resource)
-    service: IService = strports.service(description, site, reactor=reactor)
-    return service
+    endpoint = endpoints.serverFromString(reactor, description)
+    return _EndpointService(description, endpoint, site)
+
+
+class _EndpointService(StreamServerEndpointService):
+    # As strports.service makes it, but twistd starts services before its
+    # reactor runs, where an exception ends it with a traceback, and
+    # SystemExit with one line: that line names the endpoint.
+    def __init__(self, description: str, endpoint: Any, site: Site) -> None:
+        super().__init__(endpoint, site)
+        self._raiseSynchronously = True
+        self._description = description
+
+    def privilegedStartService(self) -> None:
+        try:
+            super().privilegedStartService()
+        except CannotListenError as problem:
+            reason = problem.socketError
+            raise SystemExit(
+                f"error: can't listen on {self._description!r}: {reason}"
+            ) from None
 
 
 class HTTPClientService(Service):
@@ -60,8 +82,15 @@ class HTTPClientService(Service):
     promptly and cleanly.
     """
 
-    def __init__(self, reactor: IReactorCore) -> None:
+    def __init__(self, reactor: IReactorCore, per_host: int = 16) -> None:
+        """
+        @param per_host: how many idle connections to keep open to each
+            server (Twisted keeps 2): as many as the requests the process
+            has in flight to one server at once, so that none pays for a
+            new connection in the steady state.
+        """
         self._pool = HTTPConnectionPool(reactor, persistent=True)
+        self._pool.maxPersistentPerHost = per_host
         self._pool._factory = _QuietClientFactory
         self.client = HTTPClient(Agent(reactor, pool=self._pool))
 

@@ -95,23 +95,61 @@ class UpdaterTests(SynchronousTestCase):
             "mood account has no current object; provision it (boredbot-provision)",
         )
 
+    def _poke(self, times: int = 1) -> None:
+        # As a web process does: the counter raised with Increment.
+        [counter] = resolve(self.mood.find("pokes"), self.parse.http).results
+        resolve(
+            self.mood.increment("pokes", counter["objectId"], "count", times),
+            self.parse.http,
+        )
+
     def test_pokes_entertain_once(self) -> None:
         self._live(3)
-        resolve(self.mood.create("pokes", {}), self.parse.http)
-        resolve(self.mood.create("pokes", {}), self.parse.http)
+        self._poke(2)
         self._live(2)
         self.assertEqual(
             self._lines()[-2:],
             ["Someone poked me! That was fun.", "I'm getting restless."],
         )
+        [current] = self._current()
+        self.assertEqual(current["pokes_seen"], 2)
 
     def test_pokes_while_the_updater_was_away_count(self) -> None:
         self._live()
-        self.parse.clock.advance(1)
-        resolve(self.mood.create("pokes", {}), self.parse.http)
+        self._poke()
         successor = Updater(self.updates, self.mood, self.parse.clock)
         resolve(successor.run_once(), self.parse.http)
         self.assertEqual(self._lines()[-1], "Someone poked me! That was fun.")
+
+    def test_a_restarted_updater_does_not_replay_pokes(self) -> None:
+        self._poke(3)
+        self._live()
+        successor = Updater(self.updates, self.mood, self.parse.clock)
+        resolve(successor.run_once(), self.parse.http)
+        self.assertEqual(
+            self._lines(), ["Someone poked me! That was fun.", "I'm getting restless."]
+        )
+
+    def test_an_unmigrated_mood_counts_pokes_from_now(self) -> None:
+        # A current object without pokes_seen (written before the counter):
+        # the count found first is the starting point, not entertainment.
+        self._poke(4)
+        [current] = self._current()
+        self.parse.store.update(
+            MOOD.application_id, "current", current["objectId"], {"pokes_seen": None}
+        )
+        self._live()
+        self.assertEqual(self._lines(), ["I'm getting restless."])
+        self.assertEqual(self._current()[0]["pokes_seen"], 4)
+
+    def test_missing_counter_is_reported(self) -> None:
+        [counter] = resolve(self.mood.find("pokes"), self.parse.http).results
+        self.parse.store.delete(MOOD.application_id, "pokes", counter["objectId"])
+        with capturedLogs() as events:
+            self._live()
+        [error] = [e for e in events if "counter" in e["log_format"]]
+        self.assertEqual(error["account"], "mood")
+        self.assertEqual(self._lines(), ["I'm getting restless."])
 
 
 class LoopTests(SynchronousTestCase):

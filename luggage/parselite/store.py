@@ -209,9 +209,10 @@ class ObjectStore:
         class_name: str,
         fields: Mapping[str, Any],
         may_add_fields: bool = True,
-    ) -> dict[str, str]:
+    ) -> dict[str, Any]:
         """
-        Store a new object; return its C{objectId} and C{createdAt}.
+        Store a new object; return its C{objectId} and C{createdAt}, and
+        the value of each field set by an operation (C{Increment}).
 
         @param may_add_fields: whether a field the class does not have yet
             is added to it (else the request is refused).
@@ -219,13 +220,14 @@ class ObjectStore:
         _check_class_name(class_name)
         now = self._now()
         with self._db:
-            self._check_types(app, class_name, fields, may_add_fields)
+            values, operated = _apply_operations({}, fields)
+            self._check_types(app, class_name, values, may_add_fields)
             object_id = self._new_id()
             self._db.execute(
                 "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
-                (app, class_name, object_id, now, now, json.dumps(dict(fields))),
+                (app, class_name, object_id, now, now, json.dumps(values)),
             )
-        return {"objectId": object_id, "createdAt": now}
+        return {**operated, "objectId": object_id, "createdAt": now}
 
     def get(self, app: str, class_name: str, object_id: str) -> dict[str, Any]:
         """
@@ -240,22 +242,26 @@ class ObjectStore:
         object_id: str,
         fields: Mapping[str, Any],
         may_add_fields: bool = True,
-    ) -> dict[str, str]:
+    ) -> dict[str, Any]:
         """
-        Set C{fields} on an object; return its new C{updatedAt}.
+        Set C{fields} on an object; return its new C{updatedAt}, and the
+        new value of each field changed by an operation: C{{"__op":
+        "Increment", "amount": N}} adds N to a Number (a missing one
+        counts as 0), atomically.
         """
         now = self._now()
         with self._db:
             row = self._row(app, class_name, object_id)
-            self._check_types(app, class_name, fields, may_add_fields)
             data = json.loads(row[3])
-            data.update(fields)
+            values, operated = _apply_operations(data, fields)
+            self._check_types(app, class_name, values, may_add_fields)
+            data.update(values)
             self._db.execute(
                 "UPDATE objects SET data = ?, updated_at = ?"
                 " WHERE app = ? AND class = ? AND object_id = ?",
                 (json.dumps(data), now, app, class_name, object_id),
             )
-        return {"updatedAt": now}
+        return {**operated, "updatedAt": now}
 
     def delete(self, app: str, class_name: str, object_id: str) -> None:
         """
@@ -364,6 +370,35 @@ class ObjectStore:
                 known[name] = given
             else:
                 _check_same_type(class_name, name, expected, given)
+
+
+def _apply_operations(
+    data: Mapping[str, Any], fields: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    # The values to store, and those set by an operation (which Parse
+    # Server sends back). Only Increment is supported.
+    values: dict[str, Any] = {}
+    operated: dict[str, Any] = {}
+    for name, value in fields.items():
+        if not (isinstance(value, dict) and "__op" in value):
+            values[name] = value
+            continue
+        if value["__op"] != "Increment":
+            raise ParseFailure(
+                400, INCORRECT_TYPE, f"unsupported operation: {value['__op']}"
+            )
+        amount = value.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int | float):
+            raise ParseFailure(400, INCORRECT_TYPE, "Increment needs a number")
+        held = data.get(name)
+        if held is None:
+            held = 0
+        elif isinstance(held, bool) or not isinstance(held, int | float):
+            # The field is not a Number: the type check refuses it.
+            values[name] = amount
+            continue
+        values[name] = operated[name] = held + amount
+    return values, operated
 
 
 def _check_same_type(class_name: str, name: str, expected: str, given: str) -> None:

@@ -1,0 +1,90 @@
+"""
+Pokes, as a web process records them: added to the mood account's one
+pokes counter with Parse's atomic C{Increment}, one write per window
+carrying every poke received in it.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from luggage.coalesce import Coalescer
+
+from .parse import ParseClient, ParseError, ParseUnavailable
+from .updater import COUNT, POKES
+
+_OBJECT_NOT_FOUND = 101
+
+
+@frozen
+class NoCounter(Exception):
+    """
+    The mood account holds no pokes counter: it was not provisioned by
+    this version (nor migrated).
+    """
+
+    account: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.account} account has no {POKES} counter;"
+            " provision it (boredbot-provision)"
+        )
+
+
+#: What a failed poke write fails with.
+POKE_FAILURES = (ParseError, ParseUnavailable, NoCounter)
+
+
+class PokeCounter:
+    """
+    Records pokes: at most one write per C{window} seconds, never two at
+    once; each poke's Deferred fires once the write carrying it succeeded,
+    or fails with one of L{POKE_FAILURES}.
+    """
+
+    _log = Logger()
+
+    def __init__(self, mood: ParseClient, clock: IReactorTime, window: float) -> None:
+        self._mood = mood
+        self._counter_id: str | None = None
+        self._coalescer = Coalescer(self._write, clock, window)
+
+    def poke(self) -> Deferred[None]:
+        """
+        Count one poke.
+        """
+        return self._coalescer.add(1)
+
+    async def _write(self, pokes: int) -> None:
+        try:
+            counter_id = self._counter_id or await self._find_counter()
+            total = await self._mood.increment(POKES, counter_id, COUNT, pokes)
+        except POKE_FAILURES as failure:
+            if isinstance(failure, ParseError) and failure.code == _OBJECT_NOT_FOUND:
+                self._counter_id = None
+            self._log.error(
+                "recording {pokes} poke(s) failed: {error}",
+                pokes=pokes,
+                error=str(failure),
+                account=failure.account,
+            )
+            raise
+        self._log.info(
+            "recorded {pokes} poke(s); the counter is at {total}",
+            pokes=pokes,
+            total=total,
+        )
+
+    async def _find_counter(self) -> str:
+        found = await self._mood.find(
+            POKES, where={COUNT: {"$exists": True}}, order=["createdAt"], limit=1
+        )
+        if not found.results:
+            raise NoCounter(self._mood.account.name)
+        counter_id: str = found.results[0]["objectId"]
+        self._counter_id = counter_id
+        return counter_id
