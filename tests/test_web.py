@@ -23,6 +23,7 @@ from luggage.hardening import read_networks
 from luggage.ratelimit import Limit
 
 PAGE = "http://bot.invalid/"
+DEFAULT_LIMIT = Limit(5, 2.0)
 
 
 class WebTestCase(SynchronousTestCase):
@@ -38,7 +39,7 @@ class WebTestCase(SynchronousTestCase):
         fresh: float = 1.0,
         max_stale: float = 300.0,
         window: float = 1.0,
-        limit: Limit = Limit(5, 2.0),
+        limit: Limit = DEFAULT_LIMIT,
         **options: Any,
     ) -> None:
         status = StatusSource(updates, mood, self.clock, fresh, max_stale)
@@ -327,7 +328,7 @@ class PokeTests(WebTestCase):
         self.assertEqual(response.code, 303)
         self.assertEqual(response.headers.getRawHeaders("location"), ["/?poked=1"])
         self.assertEqual(self._counter(), 1)
-        code, page = self._get("/?poked=1", self.parse.http)
+        _, page = self._get("/?poked=1", self.parse.http)
         self.assertIn(b"Poked! The bot notices within 10 s.", page)
         self.assertNotIn(b"Set-Cookie", page)
 

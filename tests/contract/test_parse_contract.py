@@ -15,6 +15,7 @@ import json
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
@@ -150,10 +151,69 @@ def test_query_where_created_after_a_date(backend: Backend) -> None:
     assert [line["mood"] for line in later] == ["second"]
 
 
-def test_pokes_have_no_fields_of_their_own(backend: Backend) -> None:
-    poke = _create(backend, "pokes", {})
-    shown = _status_and_body(backend, "GET", f"/classes/pokes/{poke['objectId']}")[1]
-    assert set(shown) == {"objectId", "createdAt", "updatedAt"}
+def _counter(backend: Backend, app: App | None = None) -> dict[str, Any]:
+    where = json.dumps({"count": {"$exists": True}})
+    [counter] = _query(backend, "pokes", app=app, where=where, limit=1)["results"]
+    return counter  # type: ignore[no-any-return]
+
+
+def _increment(backend: Backend, object_id: str, amount: Any) -> tuple[int, Any]:
+    return _status_and_body(
+        backend,
+        "PUT",
+        f"/classes/pokes/{object_id}",
+        {"count": {"__op": "Increment", "amount": amount}},
+    )
+
+
+def test_provisioning_makes_one_pokes_counter(backend: Backend) -> None:
+    counter = _counter(backend)
+    assert set(counter) == {"objectId", "createdAt", "updatedAt", "count"}
+    assert isinstance(counter["count"], int)
+
+
+def test_increment_answers_the_new_count(backend: Backend) -> None:
+    counter = _counter(backend)
+    status, body = _increment(backend, counter["objectId"], 3)
+    assert status == 200
+    assert set(body) == {"count", "updatedAt"}
+    assert DATE.match(body["updatedAt"])
+    assert body["count"] >= counter["count"] + 3
+    assert _counter(backend)["count"] >= body["count"]
+
+
+def test_concurrent_increments_add_up(backend: Backend) -> None:
+    counter = _counter(backend)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(lambda _: _increment(backend, counter["objectId"], 2), range(40))
+        )
+    assert [status for status, _ in answers] == [200] * 40
+    # Each answer saw a different total: none was lost or doubled.
+    totals = sorted(body["count"] for _, body in answers)
+    assert len(set(totals)) == 40
+    assert _counter(backend)["count"] >= counter["count"] + 80
+
+
+def test_increment_of_a_missing_object_is_not_found(backend: Backend) -> None:
+    assert _increment(backend, "nothere123", 1) == (404, NOT_FOUND)
+
+
+def test_increment_of_a_text_field_is_a_type_error(backend: Backend) -> None:
+    [current] = _query(backend, "current", limit=1)["results"]
+    status, body = _status_and_body(
+        backend,
+        "PUT",
+        f"/classes/current/{current['objectId']}",
+        {"mood": {"__op": "Increment", "amount": 1}},
+    )
+    assert (status, body) == (
+        400,
+        {
+            "code": 111,
+            "error": "schema mismatch for current.mood; expected String but got Number",
+        },
+    )
 
 
 def test_missing_object_is_not_found(backend: Backend) -> None:
@@ -206,7 +266,7 @@ def test_wrong_credentials_are_unauthorized(backend: Backend) -> None:
             403,
             UNAUTHORIZED,
         )
-        assert _status_and_body(backend, "POST", "/classes/pokes", {}, app=app) == (
+        assert _status_and_body(backend, "PUT", "/classes/pokes/x", {}, app=app) == (
             403,
             UNAUTHORIZED,
         )
@@ -246,14 +306,16 @@ def test_unprovisioned_class_is_refused(backend: Backend) -> None:
 def test_permissions_refuse_what_the_bot_never_does(backend: Backend) -> None:
     line = _line(backend)
     [current] = _query(backend, "current", limit=1)["results"]
-    poke = _create(backend, "pokes", {})["objectId"]
+    poke = _counter(backend)["objectId"]
     for method, path, body in (
         ("PUT", f"/classes/lines/{line}", {"status": "changed"}),
         ("DELETE", f"/classes/lines/{line}", None),
         ("POST", "/classes/current", {"mood": "bored"}),
         ("DELETE", f"/classes/current/{current['objectId']}", None),
-        ("PUT", f"/classes/pokes/{poke}", {}),
+        ("POST", "/classes/pokes", {}),
+        ("POST", "/classes/pokes", {"count": 0}),
         ("DELETE", f"/classes/pokes/{poke}", None),
+        ("PUT", f"/classes/pokes/{poke}", {"unplanned": 1}),
         ("POST", "/classes/lines", {"status": "x", "unplanned": "field"}),
     ):
         assert _status_and_body(backend, method, path, body) == PERMISSION_DENIED, (
@@ -308,4 +370,63 @@ def test_schema_errors(backend: Backend) -> None:
 def test_provisioning_again_changes_nothing(backend: Backend) -> None:
     output = provision(backend.first, "updates", "mood")
     assert output.count("already as needed") == 3
+    assert "pokes: has its counter already" in output
     assert "current: has a mood already" in output
+
+
+# Migration of an account provisioned by the version before the counter
+
+
+def _as_the_previous_version_left_it(backend: Backend, app: App) -> None:
+    # Its permissions (anyone with the REST key created one poke object
+    # each), no counter, and a current object without pokes_seen.
+    def master(method: str, path: str, body: Any = None) -> Any:
+        status, _, answer = http(method, app.url + path, body, app.master_headers())
+        assert status in (200, 201), (path, answer)
+        return answer
+
+    old = {op: {"*": True} for op in ("find", "count", "get", "create")}
+    old.update({op: {} for op in ("update", "delete", "addField")})
+    master(
+        "PUT",
+        "/schemas/pokes",
+        {"classLevelPermissions": {**old, "protectedFields": {"*": []}}},
+    )
+    for class_name in ("pokes", "current"):
+        for found in master("GET", f"/classes/{class_name}?limit=1000")["results"]:
+            master("DELETE", f"/classes/{class_name}/{found['objectId']}")
+    current = master(
+        "POST", "/classes/current", {"mood": "bored", "feeling": "Bored.", "since": "t"}
+    )
+    for _ in range(3):
+        assert http("POST", app.url + "/classes/pokes", {}, app.headers())[0] == 201
+    time.sleep(0.01)
+    # The updater of old saw those three: its cursor is current's updatedAt.
+    master("PUT", f"/classes/current/{current['objectId']}", {"feeling": "Bored."})
+    time.sleep(0.01)
+    for _ in range(2):
+        assert http("POST", app.url + "/classes/pokes", {}, app.headers())[0] == 201
+
+
+def test_provisioning_migrates_the_previous_versions_pokes(backend: Backend) -> None:
+    app = backend.second
+    _as_the_previous_version_left_it(backend, app)
+    output = provision(app, "mood")
+    assert "current: recorded 3 of 5 old poke(s) as seen" in output
+    assert "pokes: created the counter from 5 old poke object(s)" in output
+    assert "pokes: deleted 5 old poke object(s), now counted" in output
+    assert "pokes: set its permissions" in output
+    [poke] = _query(backend, "pokes", app=app)["results"]
+    assert poke["count"] == 5
+    [current] = _query(backend, "current", app=app)["results"]
+    assert (current["mood"], current["feeling"], current["pokes_seen"]) == (
+        "bored",
+        "Bored.",
+        3,
+    )
+    status, _, _ = http("POST", app.url + "/classes/pokes", {}, app.headers())
+    assert status == PERMISSION_DENIED[0]
+    again = provision(app, "mood")
+    assert "pokes: has its counter already" in again
+    assert "current: has a mood already" in again
+    assert "deleted" not in again

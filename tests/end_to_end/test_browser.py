@@ -61,7 +61,16 @@ def test_poking_in_the_browser_entertains_the_bot(
     eventually(lambda: len(statuses()) >= 2)
     assert browser.title == "boredbot"
     browser.find_element(By.XPATH, "//button[text()='Poke the bot']").click()
-    # The poke answers 303 to the page itself.
-    assert browser.current_url == url + "/"
+    # The poke answers 303 to the page, which says so (no cookie needed).
+    assert browser.current_url == url + "/?poked=1"
+    notice = browser.find_element(By.CLASS_NAME, "poked").text
+    assert notice == "Poked! The bot notices within 0.3 s."
+    assert browser.get_cookies() == []
     eventually(lambda: "Someone poked me! That was fun." in statuses())
     assert "Mood:" in browser.find_element(By.ID, "mood").text
+    # The inline style is allowed by the Content-Security-Policy's hash;
+    # a refused style would leave the default (serif) font.
+    font = browser.find_element(By.TAG_NAME, "body").value_of_css_property(
+        "font-family"
+    )
+    assert font == "sans-serif"

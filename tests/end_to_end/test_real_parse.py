@@ -7,9 +7,13 @@ restart and an outage, and refuses keys that are wrong.
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from helpers import free_port
@@ -19,8 +23,12 @@ from helpers.processes import Running, eventually, http
 from helpers.real_parse import Accounts, ParseServer, Postgres
 
 
-def _config(folder: Path, accounts: Accounts, port: int, **wrong_keys: str) -> Path:
+def _config(
+    folder: Path, accounts: Accounts, port: int, web: str = "", **wrong_keys: str
+) -> Path:
     text = f'listen = "tcp:{port}:interface=127.0.0.1"\ntimeout = 2\n'
+    if web:
+        text += f"[web]\n{web}\n"
     for name in ("updates", "mood"):
         app = accounts.app(name)
         key = wrong_keys.get(name, app.rest_api_key)
@@ -53,11 +61,15 @@ def _count(app: App, class_name: str) -> int:
     return int(body["count"])
 
 
-def _start(folder: Path, accounts: Accounts) -> tuple[Running, str]:
+def _start(
+    folder: Path, accounts: Accounts, *options: str, web: str = ""
+) -> tuple[Running, str]:
     port = free_port()
-    bot = start_bot(folder, _config(folder, accounts, port), "--interval", "0.3")
+    config = _config(folder, accounts, port, web)
+    bot = start_bot(folder, config, "--interval", "0.3", *options)
     url = f"http://127.0.0.1:{port}"
-    bot.wait_for(url + "/healthz")
+    if "--no-web" not in options:
+        bot.wait_for(url + "/healthz")
     return bot, url
 
 
@@ -71,7 +83,7 @@ def test_bot_lives_on_real_parse_server_and_is_restored(
         eventually(lambda: _objects(mood, "current")[0]["mood"] != "content")
         status, _, _ = http("POST", url + "/poke")
         assert status == 303
-        assert len(_objects(mood, "pokes")) == 1
+        assert [poke["count"] for poke in _objects(mood, "pokes")] == [1]
         poked = "Someone poked me! That was fun."
         eventually(
             lambda: poked in [line["status"] for line in _objects(updates, "lines")]
@@ -103,25 +115,31 @@ def test_bot_rides_out_an_outage_of_one_account(
     accounts: Accounts, tmp_path: Path
 ) -> None:
     updates = accounts.app("updates")
-    bot, url = _start(tmp_path, accounts)
+    bot, url = _start(tmp_path, accounts, "--max-stale", "4")
     try:
         eventually(lambda: len(_objects(updates, "lines")) >= 2)
-        accounts.mood.stop()
 
         def status() -> dict[str, Any]:
             return http("GET", url + "/api/status")[2]  # type: ignore[no-any-return]
 
-        eventually(lambda: "mood" in status()["errors"])
+        eventually(lambda: status()["mood"] is not None)
+        accounts.mood.stop()
+        # The last mood read is kept, marked stale...
+        eventually(lambda: status()["parts"]["mood"]["state"] == "stale")
         shown = status()
-        assert shown["mood"] is None
+        assert shown["mood"]["mood"]
         assert shown["lines"]
+        assert "the mood account is unavailable." in http("GET", url + "/")[2]
+        # ...until it is too old to show.
+        eventually(lambda: status()["parts"]["mood"]["state"] == "unavailable")
+        assert status()["mood"] is None
         assert "The mood is unavailable right now." in http("GET", url + "/")[2]
         # The loop goes on: lines still arrive while the mood account is down.
         before = _count(updates, "lines")
         eventually(lambda: _count(updates, "lines") > before + 2)
         accounts.mood.start()
         # It recovers by itself, with no restart.
-        eventually(lambda: status()["errors"] == {})
+        eventually(lambda: status()["parts"]["mood"]["state"] == "ok")
         written = _objects(accounts.app("mood"), "current")[0]["updatedAt"]
         eventually(
             lambda: _objects(accounts.app("mood"), "current")[0]["updatedAt"] > written
@@ -176,3 +194,89 @@ def test_unreachable_account_at_start_is_an_outage(
         eventually(lambda: len(_objects(accounts.app("updates"), "lines")) >= 1)
     finally:
         bot.stop()
+
+
+def _poke_flood(url: str, pokes: int, connections: int) -> list[int]:
+    """
+    C{pokes} POSTs over C{connections} persistent connections, each as if
+    from its own client behind the trusted proxy; their status codes.
+    """
+    parts = urlsplit(url)
+
+    def client(number: int) -> list[int]:
+        connection = HTTPConnection(parts.hostname, parts.port, timeout=30)
+        codes = []
+        try:
+            for sent in range(number, pokes, connections):
+                forwarded = f"198.18.{sent // 250}.{sent % 250 + 1}"
+                connection.request(
+                    "POST", "/poke", headers={"X-Forwarded-For": forwarded}
+                )
+                response = connection.getresponse()
+                response.read()
+                codes.append(response.status)
+        finally:
+            connection.close()
+        return codes
+
+    with ThreadPoolExecutor(connections) as pool:
+        return [
+            code for codes in pool.map(client, range(connections)) for code in codes
+        ]
+
+
+def test_poke_flood_costs_one_write_per_window_and_loses_nothing(
+    accounts: Accounts, tmp_path: Path
+) -> None:
+    mood = accounts.app("mood")
+    web_folder, updater_folder = tmp_path / "web", tmp_path / "updater"
+    web_folder.mkdir()
+    updater_folder.mkdir()
+    window = 0.25
+    settings = 'trusted_proxies = ["127.0.0.1"]'
+    web, url = _start(
+        web_folder, accounts, "--no-updater", "--poke-window", str(window), web=settings
+    )
+    updater, _ = _start(updater_folder, accounts, "--no-web")
+    restarted: list[Running] = []
+    try:
+        web.wait_for(url + "/healthz")
+
+        def restart_updater() -> None:
+            time.sleep(3)
+            updater.process.kill()
+            updater.process.wait(10)
+            restarted.append(_start(updater_folder, accounts, "--no-web")[0])
+
+        restarter = threading.Thread(target=restart_updater)
+        started = time.monotonic()
+        restarter.start()
+        codes = _poke_flood(url, 2000, 32)
+        elapsed = time.monotonic() - started
+        restarter.join()
+        accepted = codes.count(303)
+        assert set(codes) <= {303, 429}, set(codes)
+        assert accepted == 2000
+        [counter] = _objects(mood, "pokes")
+        assert counter["count"] == accepted
+        # One write per window: the web process logs each, with its size.
+        writes = [
+            int(line.split("recorded ")[1].split(" ")[0])
+            for line in web.output().splitlines()
+            if "poke(s); the counter is at" in line
+        ]
+        assert sum(writes) == accepted
+        assert len(writes) <= elapsed / window + 2, (len(writes), elapsed)
+        # The updater, killed mid-flood and restarted, catches up on the
+        # count, then replays nothing.
+        eventually(lambda: _objects(mood, "current")[0]["pokes_seen"] == accepted)
+        restarted[0].stop()
+        again, _ = _start(updater_folder, accounts, "--no-web")
+        restarted.append(again)
+        eventually(lambda: "restored mood" in again.output())
+        lines_before = _count(accounts.app("updates"), "lines")
+        eventually(lambda: _count(accounts.app("updates"), "lines") >= lines_before + 3)
+        assert "entertained" not in again.output()
+    finally:
+        for process in (web, updater, *restarted):
+            process.stop()

@@ -24,7 +24,7 @@ def test_bot_posts_is_poked_and_stops_cleanly(bot: tuple[Running, str]) -> None:
     assert http("GET", url + "/healthz")[::2] == (200, "ok\n")
     eventually(lambda: len(_lines(url)) >= 3)
     status, headers, _ = http("POST", url + "/poke")
-    assert (status, headers.get("Location")) == (303, "/")
+    assert (status, headers.get("Location")) == (303, "/?poked=1")
     eventually(lambda: "Someone poked me! That was fun." in _lines(url))
     status, _, page = http("GET", url + "/")
     assert status == 200
