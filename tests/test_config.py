@@ -9,7 +9,7 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from boredbot.config import ConfigError, EmbeddedBackend, read_config
+from boredbot.config import ConfigError, EmbeddedBackend, WebConfig, read_config
 
 GOOD = """
 interval = 2
@@ -59,6 +59,37 @@ class ConfigTests(SynchronousTestCase):
 
     def _error(self, text: str) -> str:
         return str(self.assertRaises(ConfigError, _read, text))
+
+    def test_web_settings_have_defaults_and_are_read(self) -> None:
+        self.assertEqual(_read(GOOD).web, WebConfig())
+        config = _read(
+            GOOD
+            + "[web]\nfresh = 0\nmax_stale = 60\npoke_window = 0.5\n"
+            + 'poke_burst = 3\npoke_every = 1\ntrusted_proxies = ["10.0.0.0/8"]\n'
+        )
+        self.assertEqual(
+            config.web,
+            WebConfig(0.0, 60.0, 0.5, 3, 1.0, ("10.0.0.0/8",)),
+        )
+
+    def test_web_errors_name_the_key(self) -> None:
+        cases = {
+            "fresh = -1": "bot.toml: web.fresh: must be zero or a positive",
+            "max_stale = 0": "bot.toml: web.max_stale: must be a positive",
+            "poke_burst = 0": "bot.toml: web.poke_burst: must be a whole number",
+            "poke_burst = 1.5": "bot.toml: web.poke_burst: must be a whole number",
+            "poke_every = 0": "bot.toml: web.poke_every: must be a positive",
+            'trusted_proxies = "10.0.0.1"': (
+                "bot.toml: web.trusted_proxies: must be a list"
+            ),
+            'trusted_proxies = ["x"]': (
+                "bot.toml: web.trusted_proxies: not an IP address or network: 'x'"
+            ),
+            "cache = 1": "bot.toml: web.cache: unknown key",
+        }
+        for line, expected in cases.items():
+            error = self._error(GOOD + f"[web]\n{line}\n")
+            self.assertTrue(error.startswith(expected), error)
 
     def test_errors_name_file_and_key(self) -> None:
         cases = {

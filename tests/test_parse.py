@@ -103,6 +103,32 @@ class RefusalTests(SynchronousTestCase):
         client, http = _client(Canned(200, b'{"count": 1}'))
         self.assertRaises(ParseError, resolve, client.find("lines"), http)
 
+    def test_answer_over_the_cap_is_refused(self) -> None:
+        body = b'{"results": []' + b" " * 2000 + b"}"
+        http = StubTreq(mounted(Canned(200, body)))
+        client = ParseClient(UPDATES, http, Clock(), max_answer=1000)
+        error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        self.assertEqual(
+            error.message, "the server sent an answer larger than 1000 bytes"
+        )
+        under = ParseClient(UPDATES, http, Clock(), max_answer=len(body))
+        self.assertEqual(resolve(under.find("lines"), http).results, [])
+
+    def test_increment_sends_the_operation_and_answers_the_total(self) -> None:
+        backend = Canned(200, b'{"count": 12, "updatedAt": "t"}')
+        client, http = _client(backend)
+        total = resolve(client.increment("pokes", "abcdefghij", "count", 3), http)
+        self.assertEqual(total, 12)
+        self.assertEqual(backend.requests[0].method, b"PUT")
+        self.assertEqual(
+            json.loads(backend.bodies[0]),
+            {"count": {"__op": "Increment", "amount": 3}},
+        )
+        backend.body = b'{"updatedAt": "t"}'
+        self.assertRaises(
+            ParseError, resolve, client.increment("pokes", "x", "count", 1), http
+        )
+
 
 class TimeoutTests(SynchronousTestCase):
     def _times_out(self, resource: Resource) -> None:

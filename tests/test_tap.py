@@ -43,6 +43,13 @@ class OptionsTests(SynchronousTestCase):
         assert bot is not None
         self.assertEqual((bot.listen, bot.interval), ("tcp:0", 0.5))
 
+    def test_web_overrides(self) -> None:
+        bot = _options("--fresh", "0", "--max-stale", "9", "--poke-window", "2").bot
+        assert bot is not None
+        self.assertEqual(
+            (bot.web.fresh, bot.web.max_stale, bot.web.poke_window), (0.0, 9.0, 2.0)
+        )
+
     def test_config_file(self) -> None:
         path = scratch_folder(self) / "file1"
         text = (ENVIRONMENTS / "demo.toml").read_text("utf-8")
@@ -125,6 +132,8 @@ class OptionsTests(SynchronousTestCase):
             ): "give --environment or --config",
             ("--no-web", "--no-updater"): "--no-updater with --no-web",
             ("--interval", "0"): "--interval must be a positive",
+            ("--fresh", "-1"): "--fresh must be zero or a positive",
+            ("--max-stale", "0"): "--max-stale must be a positive",
             ("--interval", "soon"): "Parameter type enforcement failed",
             ("--listen", "carrier-pigeon:9"): "--listen: not a usable endpoint",
             ("--listen", "tcp:port"): "--listen: not a usable endpoint",

@@ -62,7 +62,11 @@ def test_port_in_use_exits_non_zero(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         running = start_bot(tmp_path, write_config(tmp_path, port, free_port()))
         assert running.process.wait(60) != 0
-    assert "Address already in use" in running.output()
+    output = running.output()
+    # One line naming the endpoint, no traceback.
+    assert f"can't listen on 'tcp:{port}:interface=127.0.0.1'" in output
+    assert "Address already in use" in output
+    assert "Traceback" not in output
 
 
 def test_no_secret_reaches_the_log(bot: tuple[Running, str]) -> None:
