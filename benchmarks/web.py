@@ -103,7 +103,7 @@ rest_api_key = "bench-mood-key"
 
 
 def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=10) as response:
         return bytes(response.read())
 
 
@@ -162,7 +162,8 @@ def main() -> None:
             config = folder / f"bot-{fresh}.toml"
             config.write_text(CONFIG.format(port=port, backend=backend_port))
             process = Running(
-                [TWISTD, "-n", "--pidfile=", "--logfile", str(folder / f"bot-{fresh}.log"),
+                [TWISTD, "-n", "--pidfile=",
+                 "--logfile", str(folder / f"bot-{fresh}.log"),
                  "boredbot", "--config", str(config), "--no-updater", "--fresh", fresh],
                 log=folder / f"bot-{fresh}.out",
                 cwd=folder,
