@@ -96,6 +96,7 @@ class BotConfig:
     timeout: float = DEFAULT_TIMEOUT
     embedded: EmbeddedBackend | None = None
     web: WebConfig = WebConfig()
+    metrics: str | None = None
 
 
 def plaintext_secret(key: str, value: Any) -> Secret:
@@ -123,7 +124,16 @@ def read_config(
         document,
         "",
         # "secrets": the encrypted values' table, read by the SecretReader.
-        {"interval", "listen", "timeout", "accounts", "embedded", "web", "secrets"},
+        {
+            "interval",
+            "listen",
+            "timeout",
+            "metrics",
+            "accounts",
+            "embedded",
+            "web",
+            "secrets",
+        },
     )
     accounts = reader.table(document, "accounts")
     reader.only(accounts, "accounts", set(ACCOUNTS))
@@ -142,6 +152,7 @@ def read_config(
             database=reader.text(embedded, "database", "embedded.", ":memory:"),
         ),
         web=reader.web(web),
+        metrics=reader.text(document, "metrics", "") if "metrics" in document else None,
     )
 
 

@@ -5,7 +5,7 @@ A client for Parse's classic REST API, one account at a time.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -81,9 +81,15 @@ class ParseUnavailable(Exception):
 
     account: str
     reason: str
+    timed_out: bool = False
 
     def __str__(self) -> str:
         return f"{self.account} account unavailable: {self.reason}"
+
+
+#: Told of every request's end: account, operation, outcome (C{ok},
+#: C{refused}, C{unavailable}, C{timed_out}) and seconds taken.
+Observer = Callable[[str, str, str, float], None]
 
 
 @frozen
@@ -113,6 +119,7 @@ class ParseClient:
         timeout: float = DEFAULT_TIMEOUT,
         master_key: Secret | None = None,
         max_answer: int = MAX_ANSWER,
+        observe: Observer | None = None,
     ) -> None:
         """
         @param http: a treq C{HTTPClient}, shared by all accounts so that
@@ -122,6 +129,7 @@ class ParseClient:
             the running bot.
         @param max_answer: refuse (as an error) an answer larger than this
             many bytes, rather than hold it in memory.
+        @param observe: told how each request ended (for metrics).
         """
         self.account = account
         self._http = http
@@ -129,6 +137,7 @@ class ParseClient:
         self._timeout = timeout
         self._master_key = master_key
         self._max_answer = max_answer
+        self._observe = observe
 
     async def create(
         self, class_name: str, fields: Mapping[str, Any]
@@ -137,7 +146,7 @@ class ParseClient:
         Create an object; return Parse's answer (C{objectId}, C{createdAt}).
         """
         created: dict[str, Any] = await self._call(
-            "POST", _class_path(class_name), body=fields
+            "create", "POST", _class_path(class_name), body=fields
         )
         return created
 
@@ -162,7 +171,7 @@ class ParseClient:
             params["limit"] = str(limit)
         if count:
             params["count"] = "1"
-        answer = await self._call("GET", _class_path(class_name), params=params)
+        answer = await self._call("find", "GET", _class_path(class_name), params=params)
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list):
             raise self._malformed(200, "a query answer without results")
@@ -174,7 +183,7 @@ class ParseClient:
         The object C{object_id} of C{class_name}.
         """
         found: dict[str, Any] = await self._call(
-            "GET", _object_path(class_name, object_id)
+            "get", "GET", _object_path(class_name, object_id)
         )
         return found
 
@@ -185,7 +194,7 @@ class ParseClient:
         Set C{fields} on an object; return Parse's answer (C{updatedAt}).
         """
         updated: dict[str, Any] = await self._call(
-            "PUT", _object_path(class_name, object_id), body=fields
+            "update", "PUT", _object_path(class_name, object_id), body=fields
         )
         return updated
 
@@ -210,14 +219,16 @@ class ParseClient:
         """
         Delete an object (the bot's keys may not: for provisioning).
         """
-        await self._call("DELETE", _object_path(class_name, object_id))
+        await self._call("delete", "DELETE", _object_path(class_name, object_id))
 
     async def get_schema(self, class_name: str) -> dict[str, Any]:
         """
         The schema of C{class_name}: its fields and class-level permissions
         (master key only).
         """
-        schema: dict[str, Any] = await self._call("GET", _schema_path(class_name))
+        schema: dict[str, Any] = await self._call(
+            "schema", "GET", _schema_path(class_name)
+        )
         return schema
 
     async def create_schema(
@@ -227,7 +238,10 @@ class ParseClient:
         Create the class C{class_name} (master key only).
         """
         created: dict[str, Any] = await self._call(
-            "POST", _schema_path(class_name), body={"className": class_name, **schema}
+            "schema",
+            "POST",
+            _schema_path(class_name),
+            body={"className": class_name, **schema},
         )
         return created
 
@@ -238,22 +252,52 @@ class ParseClient:
         Add fields to C{class_name} or set its permissions (master key only).
         """
         updated: dict[str, Any] = await self._call(
-            "PUT", _schema_path(class_name), body={"className": class_name, **schema}
+            "schema",
+            "PUT",
+            _schema_path(class_name),
+            body={"className": class_name, **schema},
         )
         return updated
 
     async def _call(
         self,
+        operation: str,
         method: str,
         path: str,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> Any:
+        if self._observe is None:
+            return await self._timed_call(method, path, params, body)
+        started = self._clock.seconds()
+        outcome = "ok"
+        try:
+            return await self._timed_call(method, path, params, body)
+        except ParseError:
+            outcome = "refused"
+            raise
+        except ParseUnavailable as failure:
+            outcome = "timed_out" if failure.timed_out else "unavailable"
+            raise
+        finally:
+            self._observe(
+                self.account.name, operation, outcome, self._clock.seconds() - started
+            )
+
+    async def _timed_call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+    ) -> Any:
         exchange = Deferred.fromCoroutine(self._exchange(method, path, params, body))
 
         def timed_out(result: object, timeout: float) -> NoReturn:
             # Whatever the cancelled exchange failed with, the cause is time.
-            raise ParseUnavailable(self.account.name, f"no answer within {timeout:g} s")
+            raise ParseUnavailable(
+                self.account.name, f"no answer within {timeout:g} s", timed_out=True
+            )
 
         # One timeout over the whole exchange, body included: a server that
         # sends headers and then stalls must not hang the caller either.
@@ -261,7 +305,11 @@ class ParseClient:
         try:
             return await exchange
         except _UNREACHABLE as reason:
-            raise ParseUnavailable(self.account.name, _describe(reason)) from None
+            raise ParseUnavailable(
+                self.account.name,
+                _describe(reason),
+                timed_out=isinstance(reason, error.TimeoutError),
+            ) from None
 
     async def _exchange(
         self,

@@ -13,6 +13,7 @@ from twisted.logger import Logger
 
 from luggage.coalesce import Coalescer
 
+from .metrics import Metrics
 from .parse import ParseClient, ParseError, ParseUnavailable
 from .updater import COUNT, POKES
 
@@ -48,8 +49,15 @@ class PokeCounter:
 
     _log = Logger()
 
-    def __init__(self, mood: ParseClient, clock: IReactorTime, window: float) -> None:
+    def __init__(
+        self,
+        mood: ParseClient,
+        clock: IReactorTime,
+        window: float,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._mood = mood
+        self._metrics = metrics
         self._counter_id: str | None = None
         self._coalescer = Coalescer(self._write, clock, window)
 
@@ -57,6 +65,8 @@ class PokeCounter:
         """
         Count one poke.
         """
+        if self._metrics is not None:
+            self._metrics.pokes_received.inc()
         return self._coalescer.add(1)
 
     async def _write(self, pokes: int) -> None:
@@ -66,6 +76,7 @@ class PokeCounter:
         except POKE_FAILURES as failure:
             if isinstance(failure, ParseError) and failure.code == _OBJECT_NOT_FOUND:
                 self._counter_id = None
+            self._count_write("failed")
             self._log.error(
                 "recording {pokes} poke(s) failed: {error}",
                 pokes=pokes,
@@ -73,11 +84,16 @@ class PokeCounter:
                 account=failure.account,
             )
             raise
+        self._count_write("ok")
         self._log.info(
             "recorded {pokes} poke(s); the counter is at {total}",
             pokes=pokes,
             total=total,
         )
+
+    def _count_write(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.poke_writes.labels(outcome).inc()
 
     async def _find_counter(self) -> str:
         found = await self._mood.find(

@@ -6,6 +6,7 @@ most once per freshness window whatever the number of visitors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from twisted.logger import Logger
 
 from luggage.cache import ReadCache, Reading
 
+from .metrics import Metrics
 from .parse import ParseClient, ParseError, ParseUnavailable
 from .updater import CURRENT, LINES
 
@@ -129,14 +131,23 @@ class StatusSource:
         clock: IReactorTime,
         fresh: float,
         max_stale: float,
+        metrics: Metrics | None = None,
     ) -> None:
         self._updates = updates
         self._mood = mood
         expected = (ParseError, ParseUnavailable)
+
+        def observer(account: str) -> Callable[[str], None] | None:
+            if metrics is None:
+                return None
+            return lambda result: metrics.status_cache.labels(account, result).inc()
+
         self._lines_cache = ReadCache(
-            self._read_lines, clock, fresh, max_stale, expected
+            self._read_lines, clock, fresh, max_stale, expected, observer("updates")
         )
-        self._mood_cache = ReadCache(self._read_mood, clock, fresh, max_stale, expected)
+        self._mood_cache = ReadCache(
+            self._read_mood, clock, fresh, max_stale, expected, observer("mood")
+        )
 
     async def status(self) -> Status:
         """

@@ -25,10 +25,13 @@ from luggage.secrets import PrivateKeyError, SecretsError
 from luggage.twistd import HTTPClientService, web_service
 
 from .config import BotConfig, ConfigError, SecretReader, WebConfig, read_config
+from .metrics import Metrics
+from .ops import Operations
 from .parse import ParseClient, parse_date
 from .pokes import PokeCounter
 from .preflight import Fetch, Misconfigured, check_account
 from .provision import provision_embedded
+from .readiness import Readiness
 from .status import StatusSource
 from .unlock import DEFAULT_KEY_FILE, KEY_VARIABLE, KeySources, secret_reader
 from .updater import Updater, updater_service
@@ -62,6 +65,13 @@ class Options(usage.Options):
         ["config", "c", None, "Run the configuration in the TOML file FILE."],
         ["listen", "l", None, "Serve the web page on this endpoint (e.g. tcp:8000)."],
         ["interval", "i", None, "Seconds between two updates.", float],
+        [
+            "metrics",
+            "m",
+            None,
+            "Serve /metrics, /healthz and /readyz on this endpoint (e.g."
+            " tcp:9100) [default: the configuration's metrics; none].",
+        ],
         [
             "fresh",
             None,
@@ -139,6 +149,12 @@ class Options(usage.Options):
         if self["listen"] is not None:
             bot = evolve(bot, listen=self["listen"])
         bot = evolve(bot, web=self._web_overrides(bot.web))
+        if self["metrics"] is not None:
+            bot = evolve(bot, metrics=self["metrics"])
+        if bot.metrics is not None:
+            self._check_endpoint(
+                "--metrics" if self["metrics"] else f"{source}: metrics", bot.metrics
+            )
         self._check_endpoint(
             "--listen" if self["listen"] else f"{source}: listen", bot.listen
         )
@@ -247,29 +263,56 @@ def makeService(options: Options, reactor: Any = None) -> IService:
         _embedded_backend(reactor, bot).setServiceParent(bot_service)
     http = HTTPClientService(reactor)
     http.setServiceParent(bot_service)
-    updates = ParseClient(bot.updates, http.client, reactor, bot.timeout)
-    mood = ParseClient(bot.mood, http.client, reactor, bot.timeout)
+    metrics = Metrics()
+
+    def observe(account: str, operation: str, outcome: str, seconds: float) -> None:
+        metrics.backend_requests.labels(account, operation, outcome).inc()
+        metrics.backend_duration.labels(account, operation).observe(seconds)
+
+    updates, mood = (
+        ParseClient(account, http.client, reactor, bot.timeout, observe=observe)
+        for account in (bot.updates, bot.mood)
+    )
+    updater = status = None
     if not options["no-updater"]:
-        updater = Updater(updates, mood, reactor)
+        updater = Updater(updates, mood, reactor, metrics)
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
     if not options["no-web"]:
+        settings = bot.web
+        status = StatusSource(
+            updates, mood, reactor, settings.fresh, settings.max_stale, metrics
+        )
+    readiness = Readiness(reactor, status, updater, bot.interval)
+    if status is not None:
+        web = _web(reactor, bot, status, mood, readiness, metrics)
+        web_service(reactor, bot.listen, web).setServiceParent(bot_service)
+    if bot.metrics is not None:
+        operations = Operations(metrics.registry, readiness).resource()
         web_service(
-            reactor, bot.listen, _web(reactor, bot, updates, mood)
+            reactor, bot.metrics, operations, access_log=False
         ).setServiceParent(bot_service)
     return bot_service
 
 
-def _web(reactor: Any, bot: BotConfig, updates: ParseClient, mood: ParseClient) -> Any:
+def _web(
+    reactor: Any,
+    bot: BotConfig,
+    status: StatusSource,
+    mood: ParseClient,
+    readiness: Readiness,
+    metrics: Metrics,
+) -> Any:
     settings = bot.web
-    status = StatusSource(updates, mood, reactor, settings.fresh, settings.max_stale)
     return BotWeb(
         status,
-        PokeCounter(mood, reactor, settings.poke_window),
+        PokeCounter(mood, reactor, settings.poke_window, metrics),
         reactor,
         fresh=settings.fresh,
         poke_limit=Limit(settings.poke_burst, settings.poke_every),
         trusted_proxies=read_networks(settings.trusted_proxies),
         interval=bot.interval,
+        readiness=readiness,
+        metrics=metrics,
     ).resource()
 
 

@@ -20,6 +20,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from .metrics import Metrics
 from .mood import Mood, UnknownMood
 from .parse import ParseClient, ParseError, ParseUnavailable, parse_date
 
@@ -54,33 +55,63 @@ class Updater:
     """
     One iteration of the bot's life at a time (L{run_once}), with the mood
     restored from the mood account before the first.
+
+    @ivar last_success: when an iteration last completed in full (every
+        read and write succeeded), or L{None}.
+    @ivar last_failure_account: the account whose failure last kept an
+        iteration from completing; L{None} after a complete one.
     """
 
     _log = Logger()
 
     def __init__(
-        self, updates: ParseClient, mood: ParseClient, clock: IReactorTime
+        self,
+        updates: ParseClient,
+        mood: ParseClient,
+        clock: IReactorTime,
+        metrics: Metrics | None = None,
     ) -> None:
         self._updates = updates
         self._mood_account = mood
         self._clock = clock
+        self._metrics = metrics
+        self.last_success: float | None = None
+        self.last_failure_account: str | None = None
+        self._complete = True
         self._mood: Mood | None = None
         self._current_id = ""
         # The pokes count already turned into entertainment, recorded with
         # the mood; None until known (an account not yet migrated).
         self._pokes_seen: int | float | None = None
 
+    @property
+    def restored(self) -> bool:
+        """
+        Whether the mood was restored from the mood account.
+        """
+        return self._mood is not None
+
     async def run_once(self) -> None:
         """
         Live one iteration. Never raises: a backend that fails is logged,
         naming its account, and the next iteration tries again.
         """
+        self._complete = True
         try:
             await self._iterate()
         except _BACKEND_ERRORS as failure:
             self._log_failure(failure)
         except Exception:
+            self._complete = False
             self._log.failure("unexpected error in the update loop")
+        if self._complete:
+            self.last_success = self._clock.seconds()
+            self.last_failure_account = None
+        if self._metrics is not None:
+            outcome = "ok" if self._complete else "failed"
+            self._metrics.iterations.labels(outcome).inc()
+            if self._complete:
+                self._metrics.last_success.set(self.last_success or 0)
 
     async def _iterate(self) -> None:
         mood = self._mood or await self._restore()
@@ -95,6 +126,8 @@ class Updater:
         if self._pokes_seen is not None:
             record[POKES_SEEN] = self._pokes_seen
         await self._mood_account.update(CURRENT, self._current_id, record)
+        if self._metrics is not None:
+            self._metrics.set_mood(mood.mood)
 
     async def _restore(self) -> Mood:
         found = await self._mood_account.find(CURRENT, order=["createdAt"], limit=1)
@@ -125,6 +158,8 @@ class Updater:
             return False
         count = _number(found.results[0].get(COUNT)) if found.results else None
         if count is None:
+            self._complete = False
+            self.last_failure_account = self._mood_account.account.name
             self._log.error(
                 "update failed: {account} account has no {class_name} counter;"
                 " provision it (boredbot-provision)",
@@ -143,6 +178,8 @@ class Updater:
                 )
             return False
         self._log.info("entertained by {count} poke(s)", count=count - seen)
+        if self._metrics is not None:
+            self._metrics.pokes_entertained.inc(count - seen)
         return True
 
     async def _attempt(self, call: Awaitable[Any]) -> bool:
@@ -154,6 +191,8 @@ class Updater:
         return True
 
     def _log_failure(self, failure: ParseError | ParseUnavailable | NoMood) -> None:
+        self._complete = False
+        self.last_failure_account = failure.account
         self._log.error(
             "update failed: {error}", error=str(failure), account=failure.account
         )

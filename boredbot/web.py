@@ -27,10 +27,14 @@ from luggage.hardening import (
     client_address,
     sent_by_another_site,
 )
+from luggage.metering import MeteredResource
 from luggage.ratelimit import Limit, TokenBuckets
 
+from .metrics import Metrics
+from .ops import health, ready
 from .page import CONTENT_SECURITY_POLICY, render_page
 from .pokes import POKE_FAILURES, PokeCounter
+from .readiness import Readiness
 from .status import Status, StatusSource
 
 _HTML = b"text/html; charset=utf-8"
@@ -69,6 +73,8 @@ class BotWeb:
         trusted_proxies: tuple[Network, ...] = (),
         interval: float = 10,
         clients: int = 10_000,
+        readiness: Readiness | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """
         @param fresh: seconds a status is served from memory; browsers and
@@ -79,6 +85,8 @@ class BotWeb:
         @param interval: the updater's interval, to tell a visitor how soon
             the bot notices a poke.
         @param clients: how many clients' poke limits are remembered.
+        @param readiness: what C{/readyz} checks (by default, the status).
+        @param metrics: where requests and refused pokes are counted.
         """
         self._status = status
         self._pokes = pokes
@@ -87,6 +95,9 @@ class BotWeb:
         self._trusted = trusted_proxies
         self._interval = interval
         self._rendered: Rendered | None = None
+        self._readiness = readiness or Readiness(clock, status=status)
+        self._metrics = metrics
+        self._clock = clock
 
     def resource(self) -> IResource:
         """
@@ -97,7 +108,16 @@ class BotWeb:
             **BASE_HEADERS,
             b"Content-Security-Policy": CONTENT_SECURITY_POLICY,
         }
-        return HeadersResource(self._routes.resource(), headers, b"boredbot")
+        resource: IResource = self._routes.resource()
+        metrics = self._metrics
+        if metrics is not None:
+
+            def observe(route: str, code: int, seconds: float) -> None:
+                metrics.http_requests.labels(route, str(code)).inc()
+                metrics.http_duration.labels(route).observe(seconds)
+
+            resource = MeteredResource(resource, ROUTES, observe, self._clock)
+        return HeadersResource(resource, headers, b"boredbot")
 
     async def _current(self) -> Rendered:
         status = await self._status.status()
@@ -131,10 +151,12 @@ class BotWeb:
     async def _poke(self, request: IRequest) -> bytes:
         request.setHeader(b"Cache-Control", b"no-store")
         if sent_by_another_site(request):
+            self._refused("cross_site")
             return _plain(request, 403, b"Pokes come from the bot's own page.\n")
         client = client_address(request, self._trusted)
         wait = self._buckets.take(client)
         if wait:
+            self._refused("rate_limited")
             request.setHeader(b"Retry-After", b"%d" % wait)
             return _plain(
                 request, 429, b"Too many pokes; the bot needs a moment. Try later.\n"
@@ -152,10 +174,21 @@ class BotWeb:
         request.setHeader(b"Location", b"/?poked=1")
         return b""
 
+    def _refused(self, reason: str) -> None:
+        if self._metrics is not None:
+            self._metrics.pokes_refused.labels(reason).inc()
+
     @_routes.route("/healthz", methods=["GET"])
     def _healthz(self, request: IRequest) -> bytes:
-        request.setHeader(b"Cache-Control", b"no-store")
-        return _plain(request, 200, b"ok\n")
+        return health(request)
+
+    @_routes.route("/readyz", methods=["GET"])
+    async def _readyz(self, request: IRequest) -> bytes:
+        return await ready(request, self._readiness)
+
+
+#: The routes metrics name; any other path is "other".
+ROUTES = ("/", "/api/status", "/poke", "/healthz", "/readyz")
 
 
 def _plain(request: IRequest, code: int, text: bytes) -> bytes:

@@ -77,6 +77,7 @@ class ReadCache(Generic[T]):
         fresh: float,
         max_stale: float,
         expected: tuple[type[Exception], ...] = (),
+        observe: Callable[[str], None] | None = None,
     ) -> None:
         """
         @param read: reads the value; raises when it can't.
@@ -86,6 +87,9 @@ class ReadCache(Generic[T]):
         @param expected: the failures of C{read} that are outages, not
             bugs; any other exception is logged with its traceback (and
             is an outage too, for the callers).
+        @param observe: told, for each call of L{reading}, C{"refresh"}
+            when it started a read, else C{"stale"} when it is served a
+            value marked stale, else C{"hit"} (for metrics).
         """
         self._read = read
         self._clock = clock
@@ -95,6 +99,7 @@ class ReadCache(Generic[T]):
         self._held: Reading[T] = Reading(None, None)
         self._attempted_at: float | None = None
         self._in_flight: Deferred[Reading[T]] | None = None
+        self._observe = observe or (lambda result: None)
 
     def reading(self) -> Deferred[Reading[T]]:
         """
@@ -103,10 +108,13 @@ class ReadCache(Generic[T]):
         """
         now = self._clock.seconds()
         if self._in_flight is None and self._due(now):
+            self._observe("refresh")
             refresh = Deferred.fromCoroutine(self._refresh())
             # A read that ended at once has already updated what is held.
             if not refresh.called:
                 self._in_flight = refresh
+        else:
+            self._observe("stale" if self._held.stale else "hit")
         held = self._held
         if self._in_flight is not None and self._should_wait(held, now):
             waiting: Deferred[Reading[T]] = Deferred()

@@ -1,0 +1,128 @@
+"""
+The bot's Prometheus metrics, on a registry of their own (none is global):
+what an operator asks of a running process. Label values are bounded:
+routes, accounts, operations, outcomes, moods; never a URL path or a
+client's address.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from . import __version__
+from .mood import MOODS
+
+#: Seconds, for requests answered from memory up to backends timing out.
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Metrics:
+    """
+    Every metric the bot records, on C{registry}.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        registry = self.registry
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+        Info(
+            "boredbot_build", "The running version of the bot.", registry=registry
+        ).info({"version": __version__})
+        self.http_requests = Counter(
+            "boredbot_http_requests",
+            "HTTP requests answered, by route and status code.",
+            ["route", "code"],
+            registry=registry,
+        )
+        self.http_duration = Histogram(
+            "boredbot_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route.",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=registry,
+        )
+        self.backend_requests = Counter(
+            "boredbot_backend_requests",
+            "Requests to the Parse accounts, by account, operation and outcome"
+            " (ok, refused, unavailable, timed_out).",
+            ["account", "operation", "outcome"],
+            registry=registry,
+        )
+        self.backend_duration = Histogram(
+            "boredbot_backend_request_duration_seconds",
+            "Time a request to a Parse account took, by account and operation.",
+            ["account", "operation"],
+            buckets=_BUCKETS,
+            registry=registry,
+        )
+        self.status_cache = Counter(
+            "boredbot_status_cache",
+            "Status reads by a web process, by account and what the cache did:"
+            " hit (served from memory), refresh (a backend read started),"
+            " stale (served marked stale: the account fails).",
+            ["account", "result"],
+            registry=registry,
+        )
+        self.pokes_received = Counter(
+            "boredbot_pokes_received",
+            "Pokes taken for counting by this web process.",
+            registry=registry,
+        )
+        self.pokes_refused = Counter(
+            "boredbot_pokes_refused",
+            "Pokes refused, by reason (rate_limited: 429, cross_site: 403).",
+            ["reason"],
+            registry=registry,
+        )
+        self.poke_writes = Counter(
+            "boredbot_poke_writes",
+            "Writes of the pokes counter (each carrying every poke of its"
+            " window), by outcome (ok, failed).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.iterations = Counter(
+            "boredbot_updater_iterations",
+            "Iterations of the update loop, by outcome (ok, failed).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            "boredbot_updater_last_success_timestamp_seconds",
+            "When the update loop last completed an iteration in full.",
+            registry=registry,
+        )
+        self.mood = Gauge(
+            "boredbot_mood",
+            "The bot's mood: 1 for the current one, 0 for the others.",
+            ["mood"],
+            registry=registry,
+        )
+        self.pokes_entertained = Counter(
+            "boredbot_pokes_entertained",
+            "Pokes the updater turned into entertainment.",
+            registry=registry,
+        )
+        for outcome in ("ok", "failed"):
+            self.iterations.labels(outcome)
+            self.poke_writes.labels(outcome)
+        for reason in ("rate_limited", "cross_site"):
+            self.pokes_refused.labels(reason)
+
+    def set_mood(self, current: str) -> None:
+        """
+        Record the bot's current mood.
+        """
+        for mood in MOODS:
+            self.mood.labels(mood).set(1 if mood == current else 0)

@@ -1,0 +1,79 @@
+"""
+Readiness: whether this process can do its job now (C{/readyz}), as
+opposed to being alive (C{/healthz}).
+
+ - a web process is ready when it has a status to show: each part read
+   well, or stale within C{max_stale} (L{boredbot.status}), not
+   unavailable;
+ - an updater is ready when its mood is restored and its last iteration
+   completed in full within three intervals.
+
+A process running both is ready when both are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.interfaces import IReactorTime
+
+from .status import UNAVAILABLE, StatusSource, describe
+from .updater import Updater
+
+#: How many intervals an updater may go without a full iteration.
+STALLED_AFTER = 3
+
+
+class Readiness:
+    """
+    The checks of one process: its web part, its updater, or both.
+    """
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        status: StatusSource | None = None,
+        updater: Updater | None = None,
+        interval: float = 10.0,
+    ) -> None:
+        self._clock = clock
+        self._status = status
+        self._updater = updater
+        self._interval = interval
+
+    async def check(self) -> tuple[bool, dict[str, Any]]:
+        """
+        Whether the process is ready, and a short report saying why not.
+        """
+        reasons: list[str] = []
+        report: dict[str, Any] = {}
+        if self._status is not None:
+            status = await self._status.status()
+            parts = {"mood": status.mood, "lines": status.lines}
+            report["parts"] = {name: describe(part) for name, part in parts.items()}
+            for name, part in parts.items():
+                if describe(part)["state"] == UNAVAILABLE:
+                    account = "mood" if name == "mood" else "updates"
+                    reasons.append(f"no {name} to show: the {account} account fails")
+        if self._updater is not None:
+            reasons.extend(self._updater_reasons(report))
+        report["ready"] = not reasons
+        if reasons:
+            report["reasons"] = reasons
+        return not reasons, report
+
+    def _updater_reasons(self, report: dict[str, Any]) -> list[str]:
+        updater = self._updater
+        assert updater is not None
+        last = updater.last_success
+        report["updater"] = {"restored": updater.restored, "last_success": last}
+        if not updater.restored:
+            failing = updater.last_failure_account
+            why = f": the {failing} account fails" if failing else ""
+            return [f"the mood is not restored yet{why}"]
+        limit = STALLED_AFTER * self._interval
+        if last is None or self._clock.seconds() - last > limit:
+            failing = updater.last_failure_account
+            why = f" (the {failing} account fails)" if failing else ""
+            return [f"no complete iteration in the last {limit:g} s{why}"]
+        return []
