@@ -7,6 +7,8 @@ client's address.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -103,6 +105,11 @@ class Metrics:
             "When the update loop last completed an iteration in full.",
             registry=registry,
         )
+        self.interval = Gauge(
+            "boredbot_updater_interval_seconds",
+            "The update loop's interval (alerts measure stalls in intervals).",
+            registry=registry,
+        )
         self.mood = Gauge(
             "boredbot_mood",
             "The bot's mood: 1 for the current one, 0 for the others.",
@@ -120,9 +127,33 @@ class Metrics:
         for reason in ("rate_limited", "cross_site"):
             self.pokes_refused.labels(reason)
 
+    def watch_readiness(
+        self,
+        web: Callable[[], bool] | None = None,
+        updater: Callable[[], bool] | None = None,
+    ) -> None:
+        """
+        Report readiness as gauges read at each scrape:
+        C{boredbot_web_ready} and C{boredbot_updater_ready} (1 or 0), each
+        only in a process running that part.
+        """
+        for name, ready, what in (
+            ("boredbot_web_ready", web, "the web part has a status to show"),
+            ("boredbot_updater_ready", updater, "the updater is restored and current"),
+        ):
+            if ready is not None:
+                gauge = Gauge(
+                    name, f"1 when {what} (as /readyz).", registry=self.registry
+                )
+                gauge.set_function(_as_number(ready))
+
     def set_mood(self, current: str) -> None:
         """
         Record the bot's current mood.
         """
         for mood in MOODS:
             self.mood.labels(mood).set(1 if mood == current else 0)
+
+
+def _as_number(check: Callable[[], bool]) -> Callable[[], float]:
+    return lambda: 1.0 if check() else 0.0

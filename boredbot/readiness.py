@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
-from .status import UNAVAILABLE, StatusSource, describe
+from .status import UNAVAILABLE, Status, StatusSource, describe, state
 from .updater import Updater
 
 #: How many intervals an updater may go without a full iteration.
@@ -43,24 +44,49 @@ class Readiness:
 
     async def check(self) -> tuple[bool, dict[str, Any]]:
         """
-        Whether the process is ready, and a short report saying why not.
+        Whether the process is ready, and a short report saying why not;
+        the status is read (through its cache) first.
         """
+        status = None if self._status is None else await self._status.status()
+        return self._assess(status)
+
+    def web_ready(self) -> bool:
+        """
+        Whether the web part has a status to show, as held now, without
+        waiting; a read starts if one is due (through the cache, so a
+        metric read at every scrape costs no more than a visitor).
+        """
+        assert self._status is not None
+        Deferred.fromCoroutine(self._status.status())
+        return not self._web_reasons(self._status.peek(), {})
+
+    def updater_ready(self) -> bool:
+        """
+        Whether the updater is ready now.
+        """
+        return not self._updater_reasons({})
+
+    def _assess(self, status: Status | None) -> tuple[bool, dict[str, Any]]:
         reasons: list[str] = []
         report: dict[str, Any] = {}
-        if self._status is not None:
-            status = await self._status.status()
-            parts = {"mood": status.mood, "lines": status.lines}
-            report["parts"] = {name: describe(part) for name, part in parts.items()}
-            for name, part in parts.items():
-                if describe(part)["state"] == UNAVAILABLE:
-                    account = "mood" if name == "mood" else "updates"
-                    reasons.append(f"no {name} to show: the {account} account fails")
+        if status is not None:
+            reasons.extend(self._web_reasons(status, report))
         if self._updater is not None:
             reasons.extend(self._updater_reasons(report))
         report["ready"] = not reasons
         if reasons:
             report["reasons"] = reasons
         return not reasons, report
+
+    def _web_reasons(self, status: Status, report: dict[str, Any]) -> list[str]:
+        reasons = []
+        parts = {"mood": status.mood, "lines": status.lines}
+        report["parts"] = {name: describe(part) for name, part in parts.items()}
+        for name, part in parts.items():
+            if state(part) == UNAVAILABLE:
+                account = "mood" if name == "mood" else "updates"
+                reasons.append(f"no {name} to show: the {account} account fails")
+        return reasons
 
     def _updater_reasons(self, report: dict[str, Any]) -> list[str]:
         updater = self._updater

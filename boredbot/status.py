@@ -158,6 +158,12 @@ class StatusSource:
         mood = self._mood_cache.reading()
         return Status(mood=await mood, lines=await lines)
 
+    def peek(self) -> Status:
+        """
+        The status as held now, starting no read.
+        """
+        return Status(mood=self._mood_cache.peek(), lines=self._lines_cache.peek())
+
     async def _read_lines(self) -> Objects:
         return await self._read(
             self._updates, LINES, order=["-createdAt"], limit=LATEST

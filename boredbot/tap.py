@@ -276,6 +276,7 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     updater = status = None
     if not options["no-updater"]:
         updater = Updater(updates, mood, reactor, metrics)
+        metrics.interval.set(bot.interval)
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
     if not options["no-web"]:
         settings = bot.web
@@ -283,6 +284,10 @@ def makeService(options: Options, reactor: Any = None) -> IService:
             updates, mood, reactor, settings.fresh, settings.max_stale, metrics
         )
     readiness = Readiness(reactor, status, updater, bot.interval)
+    metrics.watch_readiness(
+        web=None if status is None else readiness.web_ready,
+        updater=None if updater is None else readiness.updater_ready,
+    )
     if status is not None:
         web = _web(reactor, bot, status, mood, readiness, metrics)
         web_service(reactor, bot.listen, web).setServiceParent(bot_service)

@@ -122,6 +122,12 @@ class ReadCache(Generic[T]):
             return waiting
         return succeed(self._served(now))
 
+    def peek(self) -> Reading[T]:
+        """
+        The value as held now, starting no read (for a probe or a metric).
+        """
+        return self._served()
+
     def _due(self, now: float) -> bool:
         return self._attempted_at is None or now - self._attempted_at >= self._fresh
 

@@ -1,0 +1,158 @@
+"""
+Operations against two real Parse Servers: readiness and metrics of a web
+process and of an updater-only process, an account going down and coming
+back, seen by the processes and by a real Prometheus with the shipped
+alert rules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import free_port
+from helpers.bot import start_bot
+from helpers.processes import Running, eventually, http
+from helpers.prometheus import Prometheus, quick_rules
+from helpers.real_parse import Accounts
+from prometheus_client.parser import text_string_to_metric_families
+
+# Longer than a scrape interval (1 s), as in production (10 s vs 15 s or
+# so): three intervals without a complete iteration must mean a stall,
+# not a scrape that has not landed yet.
+INTERVAL = 2.0
+
+
+def _config(folder: Path, accounts: Accounts, port: int) -> Path:
+    text = f'listen = "tcp:{port}:interface=127.0.0.1"\ntimeout = 1\n'
+    for name in ("updates", "mood"):
+        app = accounts.app(name)
+        text += (
+            f"[accounts.{name}]\nurl = {json.dumps(app.url)}\n"
+            f"application_id = {json.dumps(app.application_id)}\n"
+            f"rest_api_key = {json.dumps(app.rest_api_key)}\n"
+        )
+    path = folder / "bot.toml"
+    path.write_text(text)
+    return path
+
+
+class Process:
+    def __init__(self, folder: Path, accounts: Accounts, role: str) -> None:
+        folder.mkdir()
+        self.web = f"http://127.0.0.1:{free_port()}"
+        self.ops = f"127.0.0.1:{free_port()}"
+        config = _config(folder, accounts, int(self.web.rsplit(":", 1)[1]))
+        self.running: Running = start_bot(
+            folder,
+            config,
+            role,
+            "--interval",
+            str(INTERVAL),
+            "--metrics",
+            f"tcp:{self.ops.split(':')[1]}:interface=127.0.0.1",
+        )
+        self.running.wait_for_health(f"http://{self.ops}/healthz")
+
+    def ready(self) -> tuple[int, dict[str, object]]:
+        status, _, body = http("GET", f"http://{self.ops}/readyz")
+        return status, body  # type: ignore[return-value]
+
+    def samples(self, name: str) -> dict[frozenset[tuple[str, str]], float]:
+        _, _, text = http("GET", f"http://{self.ops}/metrics")
+        return {
+            frozenset(sample.labels.items()): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name
+        }
+
+    def failures(self, account: str) -> float:
+        return sum(
+            count
+            for labels, count in self.samples("boredbot_backend_requests_total").items()
+            if ("account", account) in labels and ("outcome", "ok") not in labels
+        )
+
+
+@pytest.fixture
+def processes(accounts: Accounts, tmp_path: Path) -> Iterator[tuple[Process, Process]]:
+    started = []
+    try:
+        started.append(Process(tmp_path / "web", accounts, "--no-updater"))
+        started.append(Process(tmp_path / "updater", accounts, "--no-web"))
+        yield started[0], started[1]
+    finally:
+        for process in started:
+            process.running.stop()
+
+
+def test_an_account_down_and_back_seen_by_probes_metrics_and_prometheus(
+    accounts: Accounts, processes: tuple[Process, Process], tmp_path: Path
+) -> None:
+    web, updater = processes
+    prometheus = Prometheus(
+        tmp_path / "prometheus", [web.ops, updater.ops], quick_rules(tmp_path)
+    )
+    try:
+        eventually(lambda: updater.ready()[0] == 200)
+        http("GET", web.web + "/")
+        assert web.ready()[0] == 200
+        # Both processes are scraped, and report what they run.
+        assert web.samples("boredbot_web_ready") == {frozenset(): 1.0}
+        assert updater.samples("boredbot_updater_ready") == {frozenset(): 1.0}
+        assert updater.samples("boredbot_web_ready") == {}
+        eventually(
+            lambda: (
+                {
+                    target["health"]
+                    for target in prometheus.api("/api/v1/targets")["activeTargets"]
+                }
+                == {"up"}
+            )
+        )
+        # Alerts on absent series are pending until the first scrapes land.
+        eventually(lambda: prometheus.alerts() == {}, timeout=30)
+        updates_failures = updater.failures("updates")
+
+        accounts.mood.stop()
+        # The updater: not ready after three intervals, naming the account.
+        _, report = eventually(
+            lambda: (answer := updater.ready())[0] == 503 and answer, timeout=30
+        )
+        assert report["reasons"] == [
+            f"no complete iteration in the last {3 * INTERVAL:g} s"
+            " (the mood account fails)"
+        ]
+        # Failures rise for the mood account only.
+        eventually(lambda: updater.failures("mood") > 2)
+        assert updater.failures("updates") == updates_failures
+        # The web process keeps its last mood, stale: still ready.
+        http("GET", web.web + "/")
+        eventually(
+            lambda: (
+                http("GET", web.web + "/api/status")[2]["parts"]["mood"]["state"]
+                == "stale"
+            )
+        )
+        assert web.ready()[0] == 200
+        # Prometheus sees it: the mood account failing, the updater stalled.
+        eventually(
+            lambda: (
+                prometheus.alerts().get(("BoredbotAccountFailing", "mood")) == "firing"
+            ),
+            timeout=60,
+        )
+        eventually(
+            lambda: prometheus.alerts().get(("BoredbotUpdaterStalled", "")) == "firing",
+            timeout=60,
+        )
+        assert ("BoredbotAccountFailing", "updates") not in prometheus.alerts()
+
+        accounts.mood.start()
+        eventually(lambda: updater.ready()[0] == 200, timeout=30)
+        eventually(lambda: prometheus.alerts() == {}, timeout=60)
+    finally:
+        prometheus.stop()
