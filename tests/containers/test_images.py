@@ -6,6 +6,8 @@ secret in any layer; several replicas beside one updater.
 
 from __future__ import annotations
 
+import json
+
 import os
 import tarfile
 import time
@@ -122,12 +124,17 @@ def test_hardened_container_serves_and_stops_cleanly(
     url = f"http://127.0.0.1:{port}"
     eventually(lambda: len(_status(url)["lines"]) >= 2)
     assert "Poke the bot" in http("GET", url + "/")[2]
+    status, _, readiness = http("GET", url + "/readyz")
+    assert (status, readiness["ready"]) == (200, True)
     began = time.monotonic()
     docker("stop", "-t", "10", bot.id)
     assert time.monotonic() - began < 10
     assert bot.inspect()["State"]["ExitCode"] == 0
     logs = bot.logs()
-    assert "Server Shut Down." in logs
+    # The image logs one JSON object per line.
+    records = [json.loads(line) for line in logs.splitlines() if line.strip()]
+    assert any(record["message"] == "Server Shut Down." for record in records)
+    assert any(record.get("status") == "I'm getting restless." for record in records)
     for trouble in ("Traceback", "PEXWarning", "Unable to write", "may be read by"):
         assert trouble not in logs
     for secret in ("container-updates-rest-key", "container-mood-rest-key"):

@@ -4,6 +4,7 @@ End to end: C{twistd -n boredbot} as a user runs it, on free ports.
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 from pathlib import Path
@@ -81,3 +82,35 @@ def test_no_secret_reaches_the_log(bot: tuple[Running, str]) -> None:
     demo_key = DEMO_KEY.read_text("ascii").strip()
     for secret in ("demo-updates-rest-key", "demo-mood-rest-key", demo_key):
         assert secret not in log
+
+
+def test_json_logs_are_one_object_per_line_and_keep_secrets_out(
+    tmp_path: Path,
+) -> None:
+    web = free_port()
+    running = start_bot(
+        tmp_path,
+        write_config(tmp_path, web, free_port()),
+        "--interval",
+        "0.3",
+        twistd=["--logger", "luggage.jsonlog.observer"],
+    )
+    url = f"http://127.0.0.1:{web}"
+    try:
+        running.wait_for(url + "/healthz")
+        eventually(lambda: len(_lines(url)) >= 2)
+        http("POST", url + "/poke")
+        eventually(lambda: "Someone poked me! That was fun." in _lines(url))
+    finally:
+        running.stop()
+    output = running.output()
+    records = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert records, output
+    assert all({"time", "level", "namespace", "message"} <= set(r) for r in records)
+    posted = [r for r in records if r["namespace"] == "boredbot.updater.Updater"]
+    assert any(r.get("status") == "I'm getting restless." for r in posted)
+    assert any(r["message"].startswith("recorded 1 poke(s)") for r in records)
+    assert any(r["message"] == "entertained by 1 poke(s)" for r in records)
+    demo_key = DEMO_KEY.read_text("ascii").strip()
+    for secret in ("demo-updates-rest-key", "demo-mood-rest-key", demo_key):
+        assert secret not in output

@@ -5,6 +5,7 @@ The bot as a user runs it: C{twistd -n boredbot} on free ports.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
@@ -32,16 +33,18 @@ def write_config(folder: Path, web: int, backend: int, **replace: str) -> Path:
 DEMO_KEY = files("deploy") / "environments" / "demo.key"
 
 
-def start_bot(folder: Path, config: Path, *options: str) -> Running:
+def start_bot(
+    folder: Path, config: Path, *options: str, twistd: Sequence[str] = ()
+) -> Running:
     """
-    Start C{twistd -n boredbot --config CONFIG OPTIONS} in C{folder}, its
-    log in C{folder/twistd.log}, with the demo key to decrypt what the demo
-    configuration encrypts.
+    Start C{twistd -n TWISTD boredbot --config CONFIG OPTIONS} in C{folder},
+    its log in C{folder/twistd.log}, with the demo key to decrypt what the
+    demo configuration encrypts.
     """
     key = folder / "demo.key"
     key.write_text(DEMO_KEY.read_text("ascii"))
     key.chmod(0o600)
-    argv = [TWISTD, "-n", "--pidfile=", "boredbot", "--config", str(config)]
+    argv = [TWISTD, "-n", "--pidfile=", *twistd, "boredbot", "--config", str(config)]
     return Running(
         [*argv, "--secret-key-file", str(key), *options],
         log=folder / "twistd.log",
