@@ -7,7 +7,6 @@ secret in any layer; several replicas beside one updater.
 from __future__ import annotations
 
 import json
-
 import os
 import tarfile
 import time
