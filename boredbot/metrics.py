@@ -127,6 +127,16 @@ class Metrics:
         for reason in ("rate_limited", "cross_site"):
             self.pokes_refused.labels(reason)
 
+    def observe_backend(
+        self, account: str, operation: str, outcome: str, seconds: float
+    ) -> None:
+        """
+        Count a request to an account, and its time (a L{ParseClient}'s
+        C{observe}).
+        """
+        self.backend_requests.labels(account, operation, outcome).inc()
+        self.backend_duration.labels(account, operation).observe(seconds)
+
     def watch_readiness(
         self,
         web: Callable[[], bool] | None = None,

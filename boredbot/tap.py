@@ -263,12 +263,9 @@ def makeService(options: Options, reactor: Any = None) -> IService:
         _embedded_backend(reactor, bot).setServiceParent(bot_service)
     http = HTTPClientService(reactor)
     http.setServiceParent(bot_service)
-    metrics = Metrics()
-
-    def observe(account: str, operation: str, outcome: str, seconds: float) -> None:
-        metrics.backend_requests.labels(account, operation, outcome).inc()
-        metrics.backend_duration.labels(account, operation).observe(seconds)
-
+    # Metrics are off unless an endpoint serves them: off, they cost nothing.
+    metrics = Metrics() if bot.metrics is not None else None
+    observe = None if metrics is None else metrics.observe_backend
     updates, mood = (
         ParseClient(account, http.client, reactor, bot.timeout, observe=observe)
         for account in (bot.updates, bot.mood)
@@ -276,7 +273,6 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     updater = status = None
     if not options["no-updater"]:
         updater = Updater(updates, mood, reactor, metrics)
-        metrics.interval.set(bot.interval)
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
     if not options["no-web"]:
         settings = bot.web
@@ -284,14 +280,16 @@ def makeService(options: Options, reactor: Any = None) -> IService:
             updates, mood, reactor, settings.fresh, settings.max_stale, metrics
         )
     readiness = Readiness(reactor, status, updater, bot.interval)
-    metrics.watch_readiness(
-        web=None if status is None else readiness.web_ready,
-        updater=None if updater is None else readiness.updater_ready,
-    )
     if status is not None:
         web = _web(reactor, bot, status, mood, readiness, metrics)
         web_service(reactor, bot.listen, web).setServiceParent(bot_service)
-    if bot.metrics is not None:
+    if bot.metrics is not None and metrics is not None:
+        metrics.watch_readiness(
+            web=None if status is None else readiness.web_ready,
+            updater=None if updater is None else readiness.updater_ready,
+        )
+        if updater is not None:
+            metrics.interval.set(bot.interval)
         operations = Operations(metrics.registry, readiness).resource()
         web_service(
             reactor, bot.metrics, operations, access_log=False
@@ -305,7 +303,7 @@ def _web(
     status: StatusSource,
     mood: ParseClient,
     readiness: Readiness,
-    metrics: Metrics,
+    metrics: Metrics | None,
 ) -> Any:
     settings = bot.web
     return BotWeb(

@@ -48,14 +48,12 @@ class MetricsTests(SynchronousTestCase):
         self.down = StubTreq(mounted(bad_gateway()))
 
     def _client(self, account: ParseAccount, http: Any = None) -> ParseClient:
-        metrics = self.metrics
-
-        def observe(account: str, operation: str, outcome: str, seconds: float) -> None:
-            metrics.backend_requests.labels(account, operation, outcome).inc()
-            metrics.backend_duration.labels(account, operation).observe(seconds)
-
         return ParseClient(
-            account, http or self.parse.http, self.clock, timeout=5, observe=observe
+            account,
+            http or self.parse.http,
+            self.clock,
+            timeout=5,
+            observe=self.metrics.observe_backend,
         )
 
     def _web(self, updates: ParseClient, mood: ParseClient) -> StubTreq:

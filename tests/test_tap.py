@@ -134,6 +134,7 @@ class OptionsTests(SynchronousTestCase):
             ("--interval", "0"): "--interval must be a positive",
             ("--fresh", "-1"): "--fresh must be zero or a positive",
             ("--max-stale", "0"): "--max-stale must be a positive",
+            ("--metrics", "tcp:nine"): "--metrics: not a usable endpoint",
             ("--interval", "soon"): "Parameter type enforcement failed",
             ("--listen", "carrier-pigeon:9"): "--listen: not a usable endpoint",
             ("--listen", "tcp:port"): "--listen: not a usable endpoint",
@@ -165,6 +166,16 @@ class MakeServiceTests(SynchronousTestCase):
 
     def test_composes_all_parts_in_start_order(self) -> None:
         self.assertEqual(self._kinds(), ["embedded", "http", "updater", "web"])
+
+    def test_metrics_endpoint_only_when_asked(self) -> None:
+        self.assertEqual(
+            self._kinds("--metrics", "tcp:0"),
+            ["embedded", "http", "updater", "web", "web"],
+        )
+        self.assertEqual(
+            self._kinds("--no-web", "--metrics", "tcp:0"),
+            ["embedded", "http", "updater", "web"],
+        )
 
     def test_web_only_and_updater_only(self) -> None:
         self.assertEqual(self._kinds("--no-updater"), ["embedded", "http", "web"])
