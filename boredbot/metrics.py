@@ -8,6 +8,7 @@ client's address.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -121,11 +122,39 @@ class Metrics:
             "Pokes the updater turned into entertainment.",
             registry=registry,
         )
+        self._http_children: dict[tuple[str, int], tuple[Any, Any]] = {}
         for outcome in ("ok", "failed"):
             self.iterations.labels(outcome)
             self.poke_writes.labels(outcome)
         for reason in ("rate_limited", "cross_site"):
             self.pokes_refused.labels(reason)
+
+    def observe_request(self, route: str, code: int, seconds: float) -> None:
+        """
+        Count an answered HTTP request, and its time (a
+        L{luggage.metering.MeteredResource}'s observer). The labelled
+        children are looked up once: this runs for every request.
+        """
+        key = (route, code)
+        counted = self._http_children.get(key)
+        if counted is None:
+            counted = self._http_children[key] = (
+                self.http_requests.labels(route, str(code)),
+                self.http_duration.labels(route),
+            )
+        counter, histogram = counted
+        counter.inc()
+        histogram.observe(seconds)
+
+    def cache_observer(self, account: str) -> Callable[[str], None]:
+        """
+        What a status cache of C{account} tells its results to.
+        """
+        children = {
+            result: self.status_cache.labels(account, result)
+            for result in ("hit", "refresh", "stale")
+        }
+        return lambda result: children[result].inc()
 
     def observe_backend(
         self, account: str, operation: str, outcome: str, seconds: float

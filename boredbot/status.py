@@ -138,9 +138,7 @@ class StatusSource:
         expected = (ParseError, ParseUnavailable)
 
         def observer(account: str) -> Callable[[str], None] | None:
-            if metrics is None:
-                return None
-            return lambda result: metrics.status_cache.labels(account, result).inc()
+            return None if metrics is None else metrics.cache_observer(account)
 
         self._lines_cache = ReadCache(
             self._read_lines, clock, fresh, max_stale, expected, observer("updates")

@@ -109,14 +109,10 @@ class BotWeb:
             b"Content-Security-Policy": CONTENT_SECURITY_POLICY,
         }
         resource: IResource = self._routes.resource()
-        metrics = self._metrics
-        if metrics is not None:
-
-            def observe(route: str, code: int, seconds: float) -> None:
-                metrics.http_requests.labels(route, str(code)).inc()
-                metrics.http_duration.labels(route).observe(seconds)
-
-            resource = MeteredResource(resource, ROUTES, observe, self._clock)
+        if self._metrics is not None:
+            resource = MeteredResource(
+                resource, ROUTES, self._metrics.observe_request, self._clock
+            )
         return HeadersResource(resource, headers, b"boredbot")
 
     async def _current(self) -> Rendered:
