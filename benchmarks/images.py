@@ -75,7 +75,11 @@ def main() -> None:
         f"build image:                  {_size_mb(f'boredbot-build:{commit}'):6.0f} MB"
     )
     print(f"runtime image:                {runtime:6.0f} MB")
-    print(f"runtime image minus its base: {runtime - base:6.0f} MB")
+    added = runtime - base
+    print(
+        f"runtime image minus its base: {added:6.0f} MB"
+        f" (target <= 40 MB: {'met' if added <= 40 else 'NOT met'})"
+    )
     print(f"deploy/create, no cache:      {built:6.1f} s")
     print(f"docker run to healthy:        {statistics.median(healthy):6.1f} s"
           f" (median of {arguments.rounds}; health checked every 5 s)")  # fmt: skip

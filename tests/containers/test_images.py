@@ -6,8 +6,12 @@ secret in any layer; several replicas beside one updater.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import re
+import subprocess
 import tarfile
 import time
 from collections.abc import Iterator
@@ -17,10 +21,11 @@ from typing import Any
 import pytest
 import tomlkit
 from helpers import free_port
-from helpers.docker import Container, build_images, docker, require_engine
+from helpers.docker import ROOT, Container, build_images, docker, require_engine
 from helpers.processes import eventually, http
 from helpers.real_parse import Accounts
 from nacl.public import PrivateKey
+from packaging.markers import Marker
 
 from luggage.secrets.edit import set_recipients, set_secret
 from luggage.secrets.keys import private_key_text
@@ -49,6 +54,63 @@ rest_api_key = "container-mood-rest-key"
 def commit() -> str:
     require_engine()
     return build_images()
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@pytest.mark.slow
+def test_images_are_labelled_and_the_sbom_is_what_the_pex_holds(commit: str) -> None:
+    revision = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    epoch = int(
+        subprocess.run(
+            ["git", "log", "-1", "--format=%ct"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    for image in (f"boredbot:{commit}", f"boredbot-build:{commit}"):
+        labels = json.loads(
+            docker("inspect", "--format", "{{json .Config.Labels}}", image)
+        )
+        assert labels["org.opencontainers.image.revision"] == revision
+        assert labels["org.opencontainers.image.created"] == created
+        assert labels["org.opencontainers.image.version"] == "0.1.0"
+        assert labels["org.opencontainers.image.source"]
+    # The runtime image names the pex it was made from.
+    build = docker("create", f"boredbot-build:{commit}", "/bin/true").strip()
+    try:
+        pex = subprocess.run(
+            ["docker", "cp", f"{build}:/out/boredbot.pex", "-"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    finally:
+        docker("rm", build)
+    with tarfile.open(fileobj=io.BytesIO(pex)) as archive:
+        member = archive.extractfile("boredbot.pex")
+        assert member is not None
+        digest = hashlib.sha256(member.read()).hexdigest()
+    labels = json.loads(docker("inspect", "--format", "{{json .Config.Labels}}", IMAGE))
+    assert labels["io.boredbot.pex.sha256"] == digest
+    # The SBOM deploy/create wrote: exactly the locked pins that apply
+    # here, and the bot itself.
+    sbom = json.loads((ROOT / "dist" / f"boredbot-{commit}.cdx.json").read_text())
+    assert sbom["bomFormat"] == "CycloneDX"
+    components = {(_normalized(c["name"]), c["version"]) for c in sbom["components"]}
+    locked = set()
+    for line in (ROOT / "deploy" / "requirements.lock").read_text().splitlines():
+        found = re.match(
+            r"^([A-Za-z0-9._-]+)==([^ ;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$", line
+        )
+        if found and (found.group(3) is None or Marker(found.group(3)).evaluate()):
+            locked.add((_normalized(found.group(1)), found.group(2)))
+    assert components == locked | {("boredbot", "0.1.0")}
 
 
 @pytest.fixture
