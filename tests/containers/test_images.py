@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import subprocess
 import tarfile
@@ -19,35 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomlkit
 from helpers import free_port
+from helpers.containers import (
+    CONFIG_IN_CONTAINER,
+    DEMO_REST_KEYS,
+    EMBEDDED,
+    HARDENED,
+    TEST_REST_KEYS,
+    mounts,
+)
 from helpers.docker import ROOT, Container, build_images, docker, require_engine
 from helpers.processes import eventually, http
 from helpers.real_parse import Accounts
 from nacl.public import PrivateKey
 from packaging.markers import Marker
 
-from luggage.secrets.edit import set_recipients, set_secret
-from luggage.secrets.keys import private_key_text
-
 IMAGE = "boredbot:latest"
-HARDENED = ("--read-only", "--cap-drop", "ALL", "--user", "10001",
-            "--security-opt", "no-new-privileges")  # fmt: skip
-CONFIG_IN_CONTAINER = "/etc/boredbot/bot.toml"
-EMBEDDED = """\
-interval = 0.5
-listen = "tcp:8000"
-[embedded]
-listen = "tcp:8337:interface=127.0.0.1"
-[accounts.updates]
-url = "http://127.0.0.1:8337/parse"
-application_id = "container-updates"
-rest_api_key = "container-updates-rest-key"
-[accounts.mood]
-url = "http://127.0.0.1:8337/parse"
-application_id = "container-mood"
-rest_api_key = "container-mood-rest-key"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -118,31 +104,6 @@ def key() -> PrivateKey:
     return PrivateKey.generate()
 
 
-def _encrypted(text: str, key: PrivateKey) -> str:
-    document = tomlkit.parse(text)
-    plain = {
-        f"accounts.{name}.rest_api_key": str(document["accounts"][name]["rest_api_key"])
-        for name in ("updates", "mood")
-    }
-    set_recipients(document, [("test", key.public_key)], None, "test")
-    for name, value in plain.items():
-        set_secret(document, name, value, key, "test")
-    return tomlkit.dumps(document)
-
-
-def _mounts(folder: Path, config_text: str, key: PrivateKey) -> list[str]:
-    # The key as a secret mount: a file only the bot's user may read.
-    config = folder / "bot.toml"
-    config.write_text(_encrypted(config_text, key))
-    config.chmod(0o644)
-    secret = folder / "secret-key"
-    secret.write_text(private_key_text(key) + "\n")
-    os.chown(secret, 10001, 10001)
-    secret.chmod(0o400)
-    return ["-v", f"{config}:{CONFIG_IN_CONTAINER}:ro",
-            "-v", f"{secret}:/run/secrets/boredbot:ro"]  # fmt: skip
-
-
 @pytest.fixture
 def containers() -> Iterator[list[Container]]:
     started: list[Container] = []
@@ -176,7 +137,7 @@ def test_hardened_container_serves_and_stops_cleanly(
 ) -> None:
     port = free_port()
     bot = Container(
-        *HARDENED, "-p", f"127.0.0.1:{port}:8000", *_mounts(tmp_path, EMBEDDED, key),
+        *HARDENED, "-p", f"127.0.0.1:{port}:8000", *mounts(tmp_path, EMBEDDED, key),
         IMAGE, "--config", CONFIG_IN_CONTAINER,
     )  # fmt: skip
     containers.append(bot)
@@ -211,7 +172,7 @@ def test_container_against_real_parse_server(
     listen = f"tcp:{port}:interface=127.0.0.1"
     bot = Container(
         *HARDENED, "--network", "host",
-        *_mounts(tmp_path, _real_config(accounts, listen), key),
+        *mounts(tmp_path, _real_config(accounts, listen), key),
         IMAGE, "--config", CONFIG_IN_CONTAINER,
     )  # fmt: skip
     containers.append(bot)
@@ -229,8 +190,8 @@ def test_container_without_its_key_exits_saying_why(
     commit: str, with_key: bool, key: PrivateKey, tmp_path: Path,
     containers: list[Container],
 ) -> None:  # fmt: skip
-    mounts = _mounts(tmp_path, EMBEDDED, key)[2:] if with_key else []
-    bot = Container(*HARDENED, *mounts, IMAGE, "--environment", "production")
+    key_mount = mounts(tmp_path, EMBEDDED, key)[2:] if with_key else []
+    bot = Container(*HARDENED, *key_mount, IMAGE, "--environment", "production")
     containers.append(bot)
     assert bot.wait_exit() != 0
     expected = "is none of the recipients" if with_key else "no private key"
@@ -253,8 +214,7 @@ def test_runtime_image_has_no_compiler_and_no_pip(commit: str) -> None:
 
 @pytest.mark.slow
 def test_no_secret_in_any_layer(commit: str, tmp_path: Path) -> None:
-    secrets = [b"demo-updates-rest-key", b"demo-mood-rest-key",
-               b"container-updates-rest-key", b"container-mood-rest-key"]  # fmt: skip
+    secrets = [key.encode() for key in (*DEMO_REST_KEYS, *TEST_REST_KEYS)]
     for image in (IMAGE, f"boredbot-build:{commit}"):
         archive = tmp_path / "image.tar"
         docker("save", "-o", str(archive), image)
@@ -299,11 +259,11 @@ def test_web_replicas_beside_one_updater(
     commit: str, accounts: Accounts, key: PrivateKey, tmp_path: Path,
     containers: list[Container],
 ) -> None:  # fmt: skip
-    mounts = _mounts(tmp_path, _real_config(accounts, "tcp:0"), key)
+    config_and_key = mounts(tmp_path, _real_config(accounts, "tcp:0"), key)
 
     def start(*options: str) -> Container:
         container = Container(
-            *HARDENED, "--network", "host", *mounts, IMAGE,
+            *HARDENED, "--network", "host", *config_and_key, IMAGE,
             "--config", CONFIG_IN_CONTAINER, *options,
         )  # fmt: skip
         containers.append(container)

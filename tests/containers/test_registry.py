@@ -1,0 +1,141 @@
+"""
+Shipping through a real registry (Debian's docker-registry, the open-source
+distribution registry): deploy/create pushes and records the digest, every
+local copy goes, the image is pulled by its digest and runs hardened; and
+what the registry stores holds no key of the bot's.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import free_port
+from helpers.containers import (
+    DEMO_REST_KEYS,
+    EMBEDDED,
+    HARDENED,
+    TEST_REST_KEYS,
+    mounts,
+)
+from helpers.docker import BASE, CA_BUNDLE, ROOT, Container, docker, require_engine
+from helpers.processes import ProcessFailed, Running, eventually, http
+from nacl.public import PrivateKey
+
+from luggage.secrets.keys import private_key_text
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """
+    A registry on a free loopback port, its storage in the test's folder;
+    stopped after. Docker talks plain HTTP to a registry on 127.0.0.1.
+    """
+    executable = shutil.which("docker-registry")
+    assert executable, "docker-registry is missing: apt-get install docker-registry"
+    address = f"127.0.0.1:{free_port()}"
+    storage = tmp_path / "storage"
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        json.dumps(
+            {
+                "version": 0.1,
+                "log": {"level": "warn"},
+                "storage": {"filesystem": {"rootdirectory": str(storage)}},
+                "http": {"addr": address},
+            }
+        )
+    )
+    running = Running([executable, "serve", str(config)], log=tmp_path / "registry.log")
+    try:
+        running.wait_for_health(f"http://{address}/v2/")
+        yield address, storage
+    finally:
+        running.stop()
+
+
+def _push(registry: str) -> dict[str, Any]:
+    env = {**os.environ, "BASE": BASE, "REGISTRY": registry}
+    if CA_BUNDLE.exists():
+        env["BUILD_CA_BUNDLE"] = str(CA_BUNDLE)
+    done = subprocess.run(
+        [str(ROOT / "deploy" / "create")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise ProcessFailed(f"deploy/create failed:\n{done.stdout}{done.stderr}")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert f"create: pushed {registry}/boredbot@sha256:" in done.stdout, done.stdout
+    record = json.loads((ROOT / "dist" / f"release-{commit}.json").read_text())
+    assert record["commit"] == commit
+    return record  # type: ignore[no-any-return]
+
+
+def _stored(storage: Path) -> Iterator[tuple[str, bytes]]:
+    # Every blob the registry keeps, layers decompressed.
+    blobs = list(storage.rglob("data"))
+    assert blobs, f"nothing stored under {storage}"
+    for blob in blobs:
+        data = blob.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        yield str(blob.relative_to(storage)), data
+
+
+def test_push_pull_by_digest_and_run_with_no_key_in_the_registry(
+    registry: tuple[str, Path], tmp_path: Path
+) -> None:
+    require_engine()
+    address, storage = registry
+    release = _push(address)
+    image = release["image"]
+    assert image == f"{address}/boredbot@{release['digest']}"
+    assert release["pex_sha256"] and release["revision"]
+    assert (ROOT / release["sbom"]).exists()
+    # The same commit pushed again: the same digest.
+    assert _push(address)["digest"] == release["digest"]
+    # Every local copy goes; the image comes back by its digest only.
+    local = docker("image", "inspect", "--format", "{{.Id}}", image).strip()
+    docker("rmi", "-f", local)
+    assert "No such image" in docker("image", "inspect", image, check=False)
+    docker("pull", image)
+    key = PrivateKey.generate()
+    port = free_port()
+    bot = Container(
+        *HARDENED, "-p", f"127.0.0.1:{port}:8000", *mounts(tmp_path, EMBEDDED, key),
+        image, "--config", "/etc/boredbot/bot.toml",
+    )  # fmt: skip
+    try:
+        bot.wait_healthy()
+        url = f"http://127.0.0.1:{port}"
+        eventually(lambda: len(http("GET", url + "/api/status")[2]["lines"]) >= 2)
+    finally:
+        bot.remove()
+        # Leave the tags other tests build on.
+        commit = release["commit"]
+        docker("tag", image, f"boredbot:{commit}")
+        docker("tag", image, "boredbot:latest")
+    # What the registry stores and serves: no REST key, no private key but
+    # the demo's (committed on purpose, protecting nothing).
+    secrets = [
+        *(text.encode() for text in (*TEST_REST_KEYS, *DEMO_REST_KEYS)),
+        private_key_text(key).encode(),
+    ]
+    blobs = 0
+    for name, data in _stored(storage):
+        blobs += 1
+        for secret in secrets:
+            assert secret not in data, (name, secret[:8])
+    assert blobs >= 3
