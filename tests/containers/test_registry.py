@@ -127,6 +127,7 @@ def test_push_pull_by_digest_and_run_with_no_key_in_the_registry(
         commit = release["commit"]
         docker("tag", image, f"boredbot:{commit}")
         docker("tag", image, "boredbot:latest")
+        docker("rmi", image)  # the reference to the stopped registry
     # What the registry stores and serves: no REST key, no private key but
     # the demo's (committed on purpose, protecting nothing).
     secrets = [
