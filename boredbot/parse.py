@@ -162,15 +162,7 @@ class ParseClient:
         """
         Find objects: C{order} names fields (C{"-createdAt"} for descending).
         """
-        params: dict[str, str] = {}
-        if where is not None:
-            params["where"] = json.dumps(where, separators=(",", ":"))
-        if order:
-            params["order"] = ",".join(order)
-        if limit is not None:
-            params["limit"] = str(limit)
-        if count:
-            params["count"] = "1"
+        params = query_parameters(where=where, order=order, limit=limit, count=count)
         answer = await self._call("find", "GET", _class_path(class_name), params=params)
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list):
@@ -388,6 +380,28 @@ class ParseClient:
 
 class _TooLarge(Exception):
     pass
+
+
+def query_parameters(
+    *,
+    where: Mapping[str, Any] | None = None,
+    order: Sequence[str] = (),
+    limit: int | None = None,
+    count: bool = False,
+) -> dict[str, str]:
+    """
+    A query as the parameters of Parse's C{GET /classes/<Class>}.
+    """
+    params: dict[str, str] = {}
+    if where is not None:
+        params["where"] = json.dumps(where, separators=(",", ":"))
+    if order:
+        params["order"] = ",".join(order)
+    if limit is not None:
+        params["limit"] = str(limit)
+    if count:
+        params["count"] = "1"
+    return params
 
 
 def parse_date(seconds: float) -> str:

@@ -16,7 +16,6 @@ L{provision}), saying what it changed.
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from .parse import (
     ParseUnavailable,
     QueryResult,
     parse_date,
+    query_parameters,
 )
 from .updater import COUNT, CURRENT, LINES, POKES, POKES_SEEN
 
@@ -301,13 +301,7 @@ class _StoreAdmin:
         limit: int | None = None,
         count: bool = False,
     ) -> QueryResult:
-        arguments = {"order": ",".join(order)} if order else {}
-        if where is not None:
-            arguments["where"] = json.dumps(where)
-        if limit is not None:
-            arguments["limit"] = str(limit)
-        if count:
-            arguments["count"] = "1"
+        arguments = query_parameters(where=where, order=order, limit=limit, count=count)
         with self._as_client():
             found = self._store.find(self._app, class_name, read_query(arguments))
         return QueryResult(found["results"], found.get("count"))

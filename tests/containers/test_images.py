@@ -29,7 +29,7 @@ from helpers.containers import (
 )
 from helpers.docker import ROOT, Container, build_images, docker, require_engine
 from helpers.processes import eventually, http
-from helpers.real_parse import Accounts
+from helpers.real_parse import Accounts, accounts_toml
 from nacl.public import PrivateKey
 from packaging.markers import Marker
 
@@ -243,15 +243,8 @@ def test_no_secret_in_any_layer(commit: str, tmp_path: Path) -> None:
 
 
 def _real_config(accounts: Accounts, listen: str) -> str:
-    text = f'interval = 0.5\nlisten = "{listen}"\ntimeout = 2\n'
-    for name in ("updates", "mood"):
-        app = accounts.app(name)
-        text += (
-            f'[accounts.{name}]\nurl = "{app.url}"\n'
-            f'application_id = "{app.application_id}"\n'
-            f'rest_api_key = "{app.rest_api_key}"\n'
-        )
-    return text
+    top = f'interval = 0.5\nlisten = "{listen}"\ntimeout = 2\n'
+    return top + accounts_toml(accounts)
 
 
 @pytest.mark.slow

@@ -7,7 +7,6 @@ alert rules.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from helpers import free_port
 from helpers.bot import start_bot
 from helpers.processes import Running, eventually, http
 from helpers.prometheus import Prometheus, quick_rules
-from helpers.real_parse import Accounts
+from helpers.real_parse import Accounts, accounts_toml
 from prometheus_client.parser import text_string_to_metric_families
 
 # Longer than a scrape interval (1 s), as in production (10 s vs 15 s or
@@ -27,13 +26,7 @@ INTERVAL = 2.0
 
 def _config(folder: Path, accounts: Accounts, port: int) -> Path:
     text = f'listen = "tcp:{port}:interface=127.0.0.1"\ntimeout = 1\n'
-    for name in ("updates", "mood"):
-        app = accounts.app(name)
-        text += (
-            f"[accounts.{name}]\nurl = {json.dumps(app.url)}\n"
-            f"application_id = {json.dumps(app.application_id)}\n"
-            f"rest_api_key = {json.dumps(app.rest_api_key)}\n"
-        )
+    text += accounts_toml(accounts)
     path = folder / "bot.toml"
     path.write_text(text)
     return path

@@ -20,7 +20,7 @@ from helpers import free_port
 from helpers.backends import App, provision
 from helpers.bot import start_bot
 from helpers.processes import Running, eventually, http
-from helpers.real_parse import Accounts, ParseServer, Postgres
+from helpers.real_parse import Accounts, ParseServer, Postgres, accounts_toml
 
 
 def _config(
@@ -29,14 +29,7 @@ def _config(
     text = f'listen = "tcp:{port}:interface=127.0.0.1"\ntimeout = 2\n'
     if web:
         text += f"[web]\n{web}\n"
-    for name in ("updates", "mood"):
-        app = accounts.app(name)
-        key = wrong_keys.get(name, app.rest_api_key)
-        text += (
-            f"[accounts.{name}]\nurl = {json.dumps(app.url)}\n"
-            f"application_id = {json.dumps(app.application_id)}\n"
-            f"rest_api_key = {json.dumps(key)}\n"
-        )
+    text += accounts_toml(accounts, **wrong_keys)
     path = folder / "bot.toml"
     path.write_text(text)
     return path

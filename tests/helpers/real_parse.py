@@ -228,3 +228,21 @@ class Accounts:
             instance.rest_api_key,
             instance.master_key,
         )
+
+
+def accounts_toml(accounts: Accounts, **rest_api_keys: str) -> str:
+    """
+    The bot's C{[accounts.*]} tables for C{accounts}, the REST API keys in
+    plain text (a development file: no C{[secrets]} table); C{rest_api_keys}
+    gives an account another key (a wrong one, for a test).
+    """
+    text = ""
+    for name in ("updates", "mood"):
+        app = accounts.app(name)
+        key = rest_api_keys.get(name, app.rest_api_key)
+        text += (
+            f"[accounts.{name}]\nurl = {json.dumps(app.url)}\n"
+            f"application_id = {json.dumps(app.application_id)}\n"
+            f"rest_api_key = {json.dumps(key)}\n"
+        )
+    return text
