@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from helpers import MOOD, START, UPDATES, EmbeddedParse, mounted, resolve, settle
+from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
 from helpers.resources import Canned, Holding, bad_gateway
 from treq.testing import StubTreq
 from twisted.trial.unittest import SynchronousTestCase
@@ -463,8 +463,3 @@ class _CounterBackend(Canned):
             else b'{"results": [{"objectId": "abcdefghij", "count": 0}]}'
         )
         return super().render(request)
-
-
-def test_start_is_the_clock_of_these_tests() -> None:
-    # The times asserted above are START (04:17:23) plus the steps taken.
-    assert START == 1_795_493_843.0

@@ -259,7 +259,10 @@ def test_poke_flood_costs_one_write_per_window_and_loses_nothing(
             if "poke(s); the counter is at" in line
         ]
         assert sum(writes) == accepted
-        assert len(writes) <= elapsed / window + 2, (len(writes), elapsed)
+        # At most one write per window over the flood: a bound on the
+        # number of writes, which a slow machine only loosens.
+        windows = int(elapsed / window) + 2
+        assert len(writes) <= windows, (len(writes), windows)
         # The updater, killed mid-flood and restarted, catches up on the
         # count, then replays nothing.
         eventually(lambda: _objects(mood, "current")[0]["pokes_seen"] == accepted)
