@@ -6,7 +6,6 @@ carrying every poke received in it.
 
 from __future__ import annotations
 
-from attrs import frozen
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -15,25 +14,9 @@ from luggage.coalesce import Coalescer
 
 from .metrics import Metrics
 from .parse import ParseClient, ParseError, ParseUnavailable
-from .updater import COUNT, POKES
+from .updater import COUNT, POKES, NoCounter
 
 _OBJECT_NOT_FOUND = 101
-
-
-@frozen
-class NoCounter(Exception):
-    """
-    The mood account holds no pokes counter: it was not provisioned by
-    this version (nor migrated).
-    """
-
-    account: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.account} account has no {POKES} counter;"
-            " provision it (boredbot-provision)"
-        )
 
 
 #: What a failed poke write fails with.

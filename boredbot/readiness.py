@@ -93,13 +93,13 @@ class Readiness:
         assert updater is not None
         last = updater.last_success
         report["updater"] = {"restored": updater.restored, "last_success": last}
+        failing = updater.last_failure_account
+        why = f"the {failing} account fails" if failing else ""
         if not updater.restored:
-            failing = updater.last_failure_account
-            why = f": the {failing} account fails" if failing else ""
-            return [f"the mood is not restored yet{why}"]
+            unrestored = "the mood is not restored yet"
+            return [f"{unrestored}: {why}" if why else unrestored]
         limit = STALLED_AFTER * self._interval
         if last is None or self._clock.seconds() - last > limit:
-            failing = updater.last_failure_account
-            why = f" (the {failing} account fails)" if failing else ""
-            return [f"no complete iteration in the last {limit:g} s{why}"]
+            stalled = f"no complete iteration in the last {limit:g} s"
+            return [f"{stalled} ({why})" if why else stalled]
         return []

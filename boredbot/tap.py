@@ -283,7 +283,8 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     if status is not None:
         web = _web(reactor, bot, status, mood, readiness, metrics)
         web_service(reactor, bot.listen, web).setServiceParent(bot_service)
-    if bot.metrics is not None and metrics is not None:
+    if metrics is not None:
+        assert bot.metrics is not None
         metrics.watch_readiness(
             web=None if status is None else readiness.web_ready,
             updater=None if updater is None else readiness.updater_ready,

@@ -48,7 +48,23 @@ class NoMood(Exception):
         )
 
 
-_BACKEND_ERRORS = (ParseError, ParseUnavailable, NoMood)
+@frozen
+class NoCounter(Exception):
+    """
+    The mood account holds no pokes counter: it was not provisioned by
+    this version (nor migrated).
+    """
+
+    account: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.account} account has no {POKES} counter;"
+            " provision it (boredbot-provision)"
+        )
+
+
+_BACKEND_ERRORS = (ParseError, ParseUnavailable, NoMood, NoCounter)
 
 
 class Updater:
@@ -158,14 +174,7 @@ class Updater:
             return False
         count = _number(found.results[0].get(COUNT)) if found.results else None
         if count is None:
-            self._complete = False
-            self.last_failure_account = self._mood_account.account.name
-            self._log.error(
-                "update failed: {account} account has no {class_name} counter;"
-                " provision it (boredbot-provision)",
-                account=self._mood_account.account.name,
-                class_name=POKES,
-            )
+            self._log_failure(NoCounter(self._mood_account.account.name))
             return False
         seen, self._pokes_seen = self._pokes_seen, count
         if seen is None or count <= seen:
@@ -190,7 +199,9 @@ class Updater:
             return False
         return True
 
-    def _log_failure(self, failure: ParseError | ParseUnavailable | NoMood) -> None:
+    def _log_failure(
+        self, failure: ParseError | ParseUnavailable | NoMood | NoCounter
+    ) -> None:
         self._complete = False
         self.last_failure_account = failure.account
         self._log.error(

@@ -15,7 +15,6 @@ import math
 from attrs import frozen
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 
@@ -60,7 +59,6 @@ class BotWeb:
     """
 
     _routes = Klein()
-    _log = Logger()
 
     def __init__(
         self,

@@ -147,8 +147,12 @@ class UpdaterTests(SynchronousTestCase):
         self.parse.store.delete(MOOD.application_id, "pokes", counter["objectId"])
         with capturedLogs() as events:
             self._live()
-        [error] = [e for e in events if "counter" in e["log_format"]]
+        [error] = [e for e in events if "counter" in e.get("error", "")]
         self.assertEqual(error["account"], "mood")
+        self.assertEqual(
+            error["error"],
+            "mood account has no pokes counter; provision it (boredbot-provision)",
+        )
         self.assertEqual(self._lines(), ["I'm getting restless."])
 
 
