@@ -11,9 +11,10 @@ import json
 
 from klein import Klein
 from prometheus_client import CollectorRegistry
-from prometheus_client.twisted import MetricsResource
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
+
+from luggage.exposition import ExpositionResource
 
 from .readiness import Readiness
 
@@ -26,7 +27,7 @@ class Operations:
     _routes = Klein()
 
     def __init__(self, registry: CollectorRegistry, readiness: Readiness) -> None:
-        self._metrics = MetricsResource(registry)
+        self._metrics = ExpositionResource(registry)
         self._readiness = readiness
 
     def resource(self) -> IResource:
@@ -38,6 +39,10 @@ class Operations:
 
     @_routes.route("/metrics", methods=["GET"])
     def _scrape(self, request: IRequest) -> IResource:
+        # The gauges only peek at what the process holds; a scrape, like a
+        # visitor, may start the read that keeps it current (through the
+        # cache: no more reads than a visitor's, and never waited for).
+        self._readiness.poll()
         return self._metrics
 
     @_routes.route("/healthz", methods=["GET"])

@@ -50,21 +50,29 @@ class Readiness:
         status = None if self._status is None else await self._status.status()
         return self._assess(status)
 
+    def poll(self) -> None:
+        """
+        Start a read of the status if one is due (through its cache, so no
+        more often than a visitor's would), without waiting for it: what
+        L{web_ready} peeks at stays current while only probes ask.
+        """
+        if self._status is not None:
+            Deferred.fromCoroutine(self._status.status())
+
     def web_ready(self) -> bool:
         """
-        Whether the web part has a status to show, as held now, without
-        waiting; a read starts if one is due (through the cache, so a
-        metric read at every scrape costs no more than a visitor).
+        Whether the web part has a status to show, as held now: it only
+        reads memory, starting nothing (a metric calls it at each scrape).
         """
-        assert self._status is not None
-        Deferred.fromCoroutine(self._status.status())
+        if self._status is None:
+            return False
         return not self._web_reasons(self._status.peek(), {})
 
     def updater_ready(self) -> bool:
         """
-        Whether the updater is ready now.
+        Whether the updater is ready now: it only reads memory.
         """
-        return not self._updater_reasons({})
+        return self._updater is not None and not self._updater_reasons({})
 
     def _assess(self, status: Status | None) -> tuple[bool, dict[str, Any]]:
         reasons: list[str] = []
@@ -90,7 +98,8 @@ class Readiness:
 
     def _updater_reasons(self, report: dict[str, Any]) -> list[str]:
         updater = self._updater
-        assert updater is not None
+        if updater is None:
+            return []
         last = updater.last_success
         report["updater"] = {"restored": updater.restored, "last_success": last}
         failing = updater.last_failure_account

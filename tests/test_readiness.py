@@ -5,11 +5,14 @@ restored and whose last complete iteration is recent.
 
 from __future__ import annotations
 
-from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve
-from helpers.resources import bad_gateway
+from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
+from helpers.resources import Canned, bad_gateway
+from prometheus_client import generate_latest
 from treq.testing import StubTreq
 from twisted.trial.unittest import SynchronousTestCase
 
+from boredbot.metrics import Metrics
+from boredbot.ops import Operations
 from boredbot.parse import ParseClient
 from boredbot.readiness import Readiness
 from boredbot.status import StatusSource
@@ -97,3 +100,47 @@ class ReadinessTests(SynchronousTestCase):
         self.assertEqual(
             report["reasons"], ["the mood is not restored yet: the mood account fails"]
         )
+
+
+class ScrapeTests(SynchronousTestCase):
+    """
+    A scrape reads memory only: the readiness gauges peek, and the one
+    read a scrape may start is started by the operations resource, in the
+    reactor's thread, never by a collector.
+    """
+
+    def setUp(self) -> None:
+        self.parse = EmbeddedParse()
+        self.clock = self.parse.clock
+        self.backend = Canned(200, b'{"results": []}')
+        self.http = StubTreq(mounted(self.backend))
+        self.status = StatusSource(
+            ParseClient(UPDATES, self.http, self.clock),
+            ParseClient(MOOD, self.http, self.clock),
+            self.clock,
+            1,
+            60,
+        )
+        self.readiness = Readiness(self.clock, status=self.status)
+        self.metrics = Metrics()
+        self.metrics.watch_readiness(web=self.readiness.web_ready)
+
+    def test_collecting_the_gauges_starts_no_read(self) -> None:
+        for _ in range(3):
+            self.clock.advance(5)
+            generate_latest(self.metrics.registry)
+            settle(self.http)
+        self.assertEqual(self.backend.requests, [])
+
+    def test_the_scrape_renders_in_the_callers_thread(self) -> None:
+        # StubTreq has no thread pool: a WSGI resource could not answer.
+        operations = Operations(self.metrics.registry, self.readiness)
+        ops = StubTreq(operations.resource())
+        for _ in range(3):
+            response = resolve(ops.get("http://ops.invalid/metrics"), ops, self.http)
+            self.assertEqual(response.code, 200)
+            text = resolve(response.text(), ops)
+            self.assertIn("boredbot_web_ready 1.0", text)
+        # The first scrape started the status's read (one per account,
+        # through the cache); the others, within its window, none.
+        self.assertEqual(len(self.backend.requests), 2)

@@ -12,6 +12,8 @@ from pathlib import Path
 from .processes import Running
 
 TWISTD = str(Path(sys.executable).parent / "twistd")
+#: twistd with a reactor that ends the process if a thread touches it.
+GUARDED_TWISTD = (sys.executable, str(Path(__file__).parent / "reactor_guard.py"))
 
 
 def write_config(folder: Path, web: int, backend: int, **replace: str) -> Path:
@@ -39,12 +41,14 @@ def start_bot(
     """
     Start C{twistd -n TWISTD boredbot --config CONFIG OPTIONS} in C{folder},
     its log in C{folder/twistd.log}, with the demo key to decrypt what the
-    demo configuration encrypts.
+    demo configuration encrypts; its reactor guarded against threads
+    (L{helpers.reactor_guard}).
     """
     key = folder / "demo.key"
     key.write_text(DEMO_KEY.read_text("ascii"))
     key.chmod(0o600)
-    argv = [TWISTD, "-n", "--pidfile=", *twistd, "boredbot", "--config", str(config)]
+    argv = [*GUARDED_TWISTD, "-n", "--pidfile=", *twistd, "boredbot"]
+    argv += ["--config", str(config)]
     return Running(
         [*argv, "--secret-key-file", str(key), *options],
         log=folder / "twistd.log",
