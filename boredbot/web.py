@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from http import HTTPStatus
 
 from attrs import frozen
 from klein import Klein
@@ -21,7 +22,6 @@ from twisted.web.resource import IResource
 from luggage.conditional import Representation, serve
 from luggage.hardening import (
     BASE_HEADERS,
-    HeadersResource,
     Network,
     client_address,
     sent_by_another_site,
@@ -99,19 +99,15 @@ class BotWeb:
 
     def resource(self) -> IResource:
         """
-        The resource to serve: every response carries the security headers
-        and no server version.
+        The resource to serve, through a L{luggage.hardening.HardenedSite}
+        with L{HEADERS} and L{SERVER}.
         """
-        headers = {
-            **BASE_HEADERS,
-            b"Content-Security-Policy": CONTENT_SECURITY_POLICY,
-        }
         resource: IResource = self._routes.resource()
         if self._metrics is not None:
             resource = MeteredResource(
                 resource, ROUTES, self._metrics.observe_request, self._clock
             )
-        return HeadersResource(resource, headers, b"boredbot")
+        return resource
 
     async def _current(self) -> Rendered:
         status = await self._status.status()
@@ -181,11 +177,16 @@ class BotWeb:
         return await ready(request, self._readiness)
 
 
+#: What every response of the web front says about itself.
+HEADERS = {**BASE_HEADERS, b"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+#: Its C{Server} header: a name, no version.
+SERVER = b"boredbot"
+
 #: The routes metrics name; any other path is "other".
 ROUTES = ("/", "/api/status", "/poke", "/healthz", "/readyz")
 
 
 def _plain(request: IRequest, code: int, text: bytes) -> bytes:
-    request.setResponseCode(code)
+    request.setResponseCode(code, HTTPStatus(code).phrase.encode("ascii"))
     request.setHeader(b"Content-Type", _TEXT)
     return text

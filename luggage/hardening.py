@@ -1,17 +1,24 @@
 """
-A public web front, hardened: security headers on every response, no
-server version, who the client is (behind trusted proxies only), and
-refusal of requests another site made a browser send.
+A public web front, hardened: security headers on every response (Twisted's
+own answers included), no server version, requests with a malformed Host or
+path refused before any resource sees them, who the client is (behind
+trusted proxies only), and refusal of requests another site made a browser
+send.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import urlsplit
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
 
+from twisted.web.http import HTTPChannel, datetimeToString
 from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource, Resource
+from twisted.web.resource import IResource
+from twisted.web.server import Request, Site
 
 #: What every response says about itself: no sniffing of types, no
 #: referrer to other sites, no framing.
@@ -23,29 +30,113 @@ BASE_HEADERS: Mapping[bytes, bytes] = {
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+# A Host header: a name of dot-separated labels of 1 to 63 letters, digits,
+# hyphens or underscores (swarm's task names have them), an IPv4 address
+# (which is such a name), or an IPv6 literal in brackets; then an optional
+# port. Anything else is refused before routing, which would fail on it
+# (werkzeug's IDNA encoding of the name raises BadHost: a 500).
+_HOST = re.compile(
+    rb"\A(?:(?P<name>(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}\.?)"
+    rb"|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?\Z"
+)
+_MAX_NAME = 254
 
-class HeadersResource(Resource):
-    """
-    Serves C{wrapped} (a leaf resource, such as Klein's), setting C{headers}
-    on every response, errors included, and C{Server} to C{server} in place
-    of Twisted's name and version.
-    """
 
-    isLeaf = True
+def malformed(request: IRequest) -> bytes | None:
+    """
+    Why a request can't be routed, as one line for the client, or L{None}
+    when it can: more than one C{Host}, a C{Host} that is not a host name
+    or address (with an optional port), or a path that is not UTF-8 once
+    percent-decoded.
+    """
+    hosts = request.requestHeaders.getRawHeaders(b"Host") or []
+    if len(hosts) > 1:
+        return b"Bad request: more than one Host header.\n"
+    if hosts:
+        match = _HOST.match(hosts[0])
+        name = match and match.group("name")
+        if match is None or (name is not None and len(name) > _MAX_NAME):
+            return b"Bad request: the Host header is not a host name.\n"
+    try:
+        unquote_to_bytes(request.path).decode("utf-8")
+    except UnicodeDecodeError:
+        return b"Bad request: the path is not UTF-8.\n"
+    return None
+
+
+class HardenedSite(Site):
+    """
+    A L{Site} whose every response carries C{headers} and, in place of
+    Twisted's name and version, C{Server: server} (none without one): the
+    resource's
+    answers, errors, Twisted's own answers to C{OPTIONS *} and to requests
+    it can't parse. A request with a malformed C{Host} or path (see
+    L{malformed}) is answered 400 with one line, before any resource sees
+    it; nothing is logged for it but its access line.
+
+    @param access_log: log a line for every request (off for internal
+        backends, whose callers log what matters).
+    """
 
     def __init__(
-        self, wrapped: IResource, headers: Mapping[bytes, bytes], server: bytes
+        self,
+        resource: IResource,
+        headers: Mapping[bytes, bytes] = BASE_HEADERS,
+        server: bytes | None = None,
+        access_log: bool = True,
+        **kwargs: object,
     ) -> None:
-        super().__init__()
-        self._wrapped = wrapped
-        self._headers = dict(headers)
-        self._server = server
+        super().__init__(resource, **kwargs)
+        self.response_headers = dict(headers)
+        if server is not None:
+            self.response_headers[b"Server"] = server
+        self._access_log = access_log
+        self.requestFactory = _HardenedRequest
 
-    def render(self, request: IRequest) -> object:
-        for name, value in self._headers.items():
-            request.setHeader(name, value)
-        request.setHeader(b"Server", self._server)
-        return self._wrapped.render(request)
+    def log(self, request: Any) -> None:
+        if self._access_log:
+            super().log(request)
+
+
+class _HardenedRequest(Request):
+    def process(self) -> None:
+        refusal = malformed(self)
+        if refusal is None:
+            super().process()
+            return
+        self.site = _site(self.channel)
+        self.setHeader(b"Date", datetimeToString())
+        self.setResponseCode(HTTPStatus.BAD_REQUEST)
+        self.setHeader(b"Content-Type", b"text/plain; charset=utf-8")
+        self.setHeader(b"Content-Length", b"%d" % len(refusal))
+        self.write(refusal)
+        self.finish()
+
+    def write(self, data: bytes) -> None:
+        # The first write sends the headers, whoever set what before it;
+        # finish() writes too when nothing was.
+        if not self.startedWriting:
+            self.responseHeaders.removeHeader(b"Server")
+            for name, value in _site(self.channel).response_headers.items():
+                self.setHeader(name, value)
+        super().write(data)
+
+
+class _HardenedChannel(HTTPChannel):
+    def _respondToBadRequestAndDisconnect(self) -> None:  # noqa: N802
+        # Twisted answers what it can't parse from the channel, with a bare
+        # status line; this one says the same with the site's headers. (A
+        # private hook: tests/test_hardening.py fails if Twisted renames it.)
+        headers = b"".join(
+            b"%s: %s\r\n" % item for item in _site(self).response_headers.items()
+        )
+        if self.transport is None:
+            return
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\n%sContent-Length: 0\r\n"
+            b"Connection: close\r\n\r\n" % headers
+        )
+        self.loseConnection()
 
 
 def read_networks(texts: Iterable[str]) -> tuple[Network, ...]:
@@ -118,3 +209,14 @@ def sent_by_another_site(request: IRequest) -> bool:
     if not parts.netloc or host is None:
         return True
     return bool(parts.netloc.lower() != host.decode("ascii", "replace").lower())
+
+
+# Plain HTTP/1.1 channels (the site is served without TLS, so there is no
+# HTTP/2 to negotiate), which answer malformed requests with its headers.
+HardenedSite.protocol = _HardenedChannel  # type: ignore[assignment]
+
+
+def _site(channel: HTTPChannel) -> HardenedSite:
+    # Site.buildProtocol gives each channel its site.
+    site: HardenedSite = channel.site  # type: ignore[attr-defined]
+    return site

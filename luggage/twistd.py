@@ -4,6 +4,7 @@ Helpers for composing twistd services.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from treq.client import HTTPClient
@@ -14,18 +15,10 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IReactorCore
 from twisted.web.client import Agent, HTTPConnectionPool, _HTTP11ClientFactory
-from twisted.web.http import Request
 from twisted.web.resource import IResource
 from twisted.web.server import Site
 
-
-class _QuietSite(Site):
-    """A site that keeps no access log, for internal backends."""
-
-    noisy = False
-
-    def log(self, request: Request) -> None:
-        pass
+from .hardening import BASE_HEADERS, HardenedSite
 
 
 class _QuietClientFactory(_HTTP11ClientFactory):
@@ -35,11 +28,18 @@ class _QuietClientFactory(_HTTP11ClientFactory):
 
 
 def web_service(
-    reactor: Any, description: str, resource: IResource, access_log: bool = True
+    reactor: Any,
+    description: str,
+    resource: IResource,
+    access_log: bool = True,
+    headers: Mapping[bytes, bytes] = BASE_HEADERS,
+    server: bytes | None = None,
 ) -> IService:
     """
     A service serving C{resource} on the endpoint C{description}
-    (C{"tcp:8000"}, C{"tcp:8000:interface=127.0.0.1"}, C{"unix:/run/x.sock"}).
+    (C{"tcp:8000"}, C{"tcp:8000:interface=127.0.0.1"}, C{"unix:/run/x.sock"})
+    through a L{HardenedSite}: C{headers} and C{Server: server} on every
+    response, malformed requests refused before routing.
 
     An error in the description raises L{ValueError} here, at composition
     time; a failure to listen (a port in use) stops twistd before it runs,
@@ -49,7 +49,8 @@ def web_service(
     @param access_log: log a line for every request (off for internal
         backends, whose callers log what matters).
     """
-    site = Site(resource) if access_log else _QuietSite(resource)
+    site = HardenedSite(resource, headers, server, access_log, reactor=reactor)
+    site.noisy = access_log
     endpoint = endpoints.serverFromString(reactor, description)
     return _EndpointService(description, endpoint, site)
 
@@ -67,10 +68,15 @@ class _EndpointService(StreamServerEndpointService):
         try:
             super().privilegedStartService()
         except CannotListenError as problem:
-            reason = problem.socketError
-            raise SystemExit(
-                f"error: can't listen on {self._description!r}: {reason}"
-            ) from None
+            raise SystemExit(self._cannot_listen(problem.socketError)) from None
+        except Exception as problem:
+            # What the endpoint's description let through and the system
+            # refuses (a port above 65535, a socket in a missing folder)
+            # is the configuration's fault, not a bug: one line too.
+            raise SystemExit(self._cannot_listen(problem)) from None
+
+    def _cannot_listen(self, reason: object) -> str:
+        return f"error: can't listen on {self._description!r}: {reason}"
 
 
 class HTTPClientService(Service):

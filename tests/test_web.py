@@ -12,14 +12,15 @@ from typing import Any
 
 from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
 from helpers.resources import Canned, Holding, bad_gateway
+from helpers.wire import exchange
 from treq.testing import StubTreq
 from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.parse import ParseClient
 from boredbot.pokes import PokeCounter
 from boredbot.status import StatusSource
-from boredbot.web import BotWeb
-from luggage.hardening import read_networks
+from boredbot.web import HEADERS, SERVER, BotWeb
+from luggage.hardening import HardenedSite, read_networks
 from luggage.ratelimit import Limit
 
 PAGE = "http://bot.invalid/"
@@ -432,19 +433,82 @@ class PokeTests(WebTestCase):
 
 
 class HardeningTests(WebTestCase):
+    def _site(self) -> HardenedSite:
+        return HardenedSite(
+            self.bot.resource(), HEADERS, SERVER, access_log=False, reactor=self.clock
+        )
+
     def test_every_response_carries_the_security_headers(self) -> None:
-        for method, path in (("GET", "/"), ("GET", "/nowhere"), ("GET", "/poke")):
-            response = self._request(method, path, self.parse.http)
-            headers = response.headers
-            policy = headers.getRawHeaders("content-security-policy")[0]
-            self.assertIn("default-src 'none'", policy)
+        requests = [
+            b"GET / HTTP/1.1\r\nHost: bot.invalid\r\n\r\n",
+            b"GET /nowhere HTTP/1.1\r\nHost: bot.invalid\r\n\r\n",
+            b"GET /poke HTTP/1.1\r\nHost: bot.invalid\r\n\r\n",
+            # Twisted's own answers: OPTIONS *, and what it can't parse.
+            b"OPTIONS * HTTP/1.1\r\nHost: bot.invalid\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: many\r\n\r\n",
+            b"NONSENSE\r\n\r\n",
+            # Refused before routing.
+            b"GET / HTTP/1.1\r\nHost: a..b\r\n\r\n",
+            b"GET /%ff HTTP/1.1\r\nHost: bot.invalid\r\n\r\n",
+        ]
+        for request in requests:
+            answer = exchange(self._site(), request, self.parse.http)
+            assert answer is not None, request
+            policy = (answer.header(b"Content-Security-Policy") or b"").decode()
+            self.assertIn("default-src 'none'", policy, request)
             self.assertIn("frame-ancestors 'none'", policy)
             self.assertNotIn("script-src", policy)
-            self.assertEqual(
-                headers.getRawHeaders("x-content-type-options"), ["nosniff"]
-            )
-            self.assertEqual(headers.getRawHeaders("referrer-policy"), ["same-origin"])
-            self.assertEqual(headers.getRawHeaders("server"), ["boredbot"])
+            self.assertEqual(answer.headers[b"x-content-type-options"], [b"nosniff"])
+            self.assertEqual(answer.headers[b"referrer-policy"], [b"same-origin"])
+            self.assertEqual(answer.headers[b"x-frame-options"], [b"DENY"])
+            self.assertEqual(answer.headers[b"server"], [b"boredbot"], request)
+
+    def test_malformed_host_or_path_is_a_400_with_one_line(self) -> None:
+        long_label = b"a" * 64
+        for host, path in (
+            (b"a..b", b"/"),
+            (b".", b"/"),
+            (long_label + b".example", b"/api/status"),
+            (b"bot.invalid:port", b"/"),
+            (b"bot.invalid", b"/%ff"),
+            (b"bot.invalid", b"/%C3%28"),
+        ):
+            request = b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, host)
+            answer = exchange(self._site(), request, self.parse.http)
+            assert answer is not None
+            self.assertEqual(answer.status, 400, request)
+            self.assertTrue(answer.body.startswith(b"Bad request: "), answer.body)
+            self.assertEqual(answer.body.count(b"\n"), 1)
+
+    def test_two_host_headers_are_refused(self) -> None:
+        request = b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+        answer = exchange(self._site(), request, self.parse.http)
+        assert answer is not None
+        self.assertEqual(answer.status, 400)
+
+    def test_host_names_a_proxy_or_swarm_may_send_are_served(self) -> None:
+        for host in (
+            b"bot.invalid",
+            b"bot.invalid.",
+            b"boredbot_web.1.abc:8000",
+            b"127.0.0.1:8000",
+            b"[::1]:8000",
+            b"a" * 63,
+        ):
+            request = b"GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n" % host
+            answer = exchange(self._site(), request, self.parse.http)
+            assert answer is not None
+            self.assertEqual(answer.status, 200, host)
+
+    def test_too_many_pokes_has_its_reason_phrase(self) -> None:
+        self._serve(
+            self.parse.client(UPDATES), self.parse.client(MOOD), limit=Limit(1, 60)
+        )
+        poke = b"POST /poke HTTP/1.1\r\nHost: bot.invalid\r\nContent-Length: 0\r\n\r\n"
+        exchange(self._site(), poke, self.parse.http)
+        answer = exchange(self._site(), poke, self.parse.http)
+        assert answer is not None
+        self.assertEqual((answer.status, answer.reason), (429, b"Too Many Requests"))
 
     def test_backend_answer_over_the_cap_is_an_outage_not_a_buffer(self) -> None:
         huge = Canned(200, b'{"results": [' + b" " * (2 * 1024 * 1024) + b"]}")
