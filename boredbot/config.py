@@ -3,12 +3,15 @@ The bot's configuration: two accounts, the loop's interval, where to
 listen, how the web front reads and limits (C{[web]}), and optionally an
 embedded backend.
 
-It is read from an already parsed TOML document; every error names the
-source file and the key at fault.
+It is read from an already parsed TOML document, with the command line's
+overrides applied to it first, so that every value, wherever it came from,
+passes one validator; every error names the source file and the key at
+fault, or the option that gave the value.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +26,19 @@ from .parse import DEFAULT_TIMEOUT, ParseAccount
 ACCOUNTS = ("updates", "mood")
 DEFAULT_INTERVAL = 10.0
 DEFAULT_LISTEN = "tcp:8000"
+
+#: The bounds of every number setting, by dotted key: the least and the
+#: most it may be (seconds, or a count for C{web.poke_burst}). Each is
+#: finite: NaN, infinities and values past a bound are refused by name.
+BOUNDS: Mapping[str, tuple[float, float]] = {
+    "interval": (0.1, 86_400.0),
+    "timeout": (0.1, 300.0),
+    "web.fresh": (0.0, 3_600.0),
+    "web.max_stale": (0.1, 604_800.0),
+    "web.poke_window": (0.0, 60.0),
+    "web.poke_burst": (1, 10_000),
+    "web.poke_every": (0.01, 3_600.0),
+}
 
 #: Turns a secret's configured value into a L{Secret}; the plugin decides
 #: how (plaintext, or decrypted). Arguments: the key's dotted name, its value.
@@ -112,14 +128,20 @@ def read_config(
     document: Mapping[str, Any],
     source: str,
     read_secret: SecretReader = plaintext_secret,
+    overrides: Mapping[str, tuple[str, object]] | None = None,
 ) -> BotConfig:
     """
     Read a L{BotConfig} from a parsed TOML document.
 
     @param source: where the document came from, for error messages.
-    @raise ConfigError: naming the first key at fault.
+    @param overrides: values that replace the document's, by dotted key
+        (C{"web.fresh"}), each with the option that gave it
+        (C{("--fresh", 0.5)}), which an error about it names.
+    @raise ConfigError: naming the first key (or option) at fault.
     """
-    reader = _Reader(source)
+    overrides = overrides or {}
+    document = _overridden(document, overrides)
+    reader = _Reader(source, {key: option for key, (option, _) in overrides.items()})
     reader.only(
         document,
         "",
@@ -142,9 +164,9 @@ def read_config(
     return BotConfig(
         updates=reader.account(accounts, "updates", read_secret),
         mood=reader.account(accounts, "mood", read_secret),
-        interval=reader.positive(document, "interval", DEFAULT_INTERVAL),
+        interval=reader.number(document, "interval", DEFAULT_INTERVAL),
         listen=reader.text(document, "listen", "", DEFAULT_LISTEN),
-        timeout=reader.positive(document, "timeout", DEFAULT_TIMEOUT),
+        timeout=reader.number(document, "timeout", DEFAULT_TIMEOUT),
         embedded=None
         if embedded is None
         else EmbeddedBackend(
@@ -156,11 +178,32 @@ def read_config(
     )
 
 
+def _overridden(
+    document: Mapping[str, Any], overrides: Mapping[str, tuple[str, object]]
+) -> Mapping[str, Any]:
+    changed = copy.deepcopy(dict(document))
+    for dotted, (_, value) in overrides.items():
+        *tables, key = dotted.split(".")
+        table = changed
+        for name in tables:
+            table = table.setdefault(name, {})
+            if not isinstance(table, dict):
+                break  # not a table: reading the document says so
+        else:
+            table[key] = value
+    return changed
+
+
 @frozen
 class _Reader:
     source: str
+    #: Which dotted keys the command line gave, and by which option.
+    options: Mapping[str, str] = {}
 
     def fail(self, key: str, problem: str) -> ConfigError:
+        option = self.options.get(key)
+        if option is not None:
+            return ConfigError(option, "", problem)
         return ConfigError(self.source, key, problem)
 
     def only(self, table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
@@ -192,24 +235,27 @@ class _Reader:
             raise self.fail(prefix + key, problem)
         return value
 
-    def positive(
+    def number(
         self,
         table: Mapping[str, Any],
         key: str,
         default: float,
         prefix: str = "",
-        zero: bool = False,
+        whole: bool = False,
     ) -> float:
+        dotted = prefix + key
+        low, high = BOUNDS[dotted]
         value = table.get(key, default)
+        kind = int if whole else int | float
+        # A chained comparison is False for NaN: it is refused with the rest.
         if (
             isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or value < 0
-            or (value == 0 and not zero)
+            or not isinstance(value, kind)
+            or not low <= value <= high
         ):
-            kind = "zero or a positive" if zero else "a positive"
-            raise self.fail(prefix + key, f"must be {kind} number of seconds")
-        return float(value)
+            what = "a whole number" if whole else "a number of seconds"
+            raise self.fail(dotted, f"must be {what} from {low:g} to {high:g}")
+        return value if whole else float(value)
 
     def web(self, table: Mapping[str, Any]) -> WebConfig:
         defaults = WebConfig()
@@ -225,9 +271,6 @@ class _Reader:
                 "trusted_proxies",
             },
         )
-        burst = table.get("poke_burst", defaults.poke_burst)
-        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-            raise self.fail("web.poke_burst", "must be a whole number, at least 1")
         proxies = table.get("trusted_proxies", [])
         if not isinstance(proxies, list) or not all(
             isinstance(proxy, str) for proxy in proxies
@@ -238,13 +281,13 @@ class _Reader:
         except ValueError as problem:
             raise self.fail("web.trusted_proxies", str(problem)) from None
         return WebConfig(
-            fresh=self.positive(table, "fresh", defaults.fresh, "web.", zero=True),
-            max_stale=self.positive(table, "max_stale", defaults.max_stale, "web."),
-            poke_window=self.positive(
-                table, "poke_window", defaults.poke_window, "web.", zero=True
+            fresh=self.number(table, "fresh", defaults.fresh, "web."),
+            max_stale=self.number(table, "max_stale", defaults.max_stale, "web."),
+            poke_window=self.number(table, "poke_window", defaults.poke_window, "web."),
+            poke_burst=int(
+                self.number(table, "poke_burst", defaults.poke_burst, "web.", True)
             ),
-            poke_burst=burst,
-            poke_every=self.positive(table, "poke_every", defaults.poke_every, "web."),
+            poke_every=self.number(table, "poke_every", defaults.poke_every, "web."),
             trusted_proxies=tuple(proxies),
         )
 

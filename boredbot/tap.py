@@ -5,13 +5,14 @@ which reads the configuration and composes the services.
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
 import tomllib
 from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from attrs import evolve
 from twisted.application.service import IService, MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
@@ -24,7 +25,13 @@ from luggage.ratelimit import Limit
 from luggage.secrets import PrivateKeyError, SecretsError
 from luggage.twistd import HTTPClientService, web_service
 
-from .config import BotConfig, ConfigError, SecretReader, WebConfig, read_config
+from .config import (
+    BotConfig,
+    ConfigError,
+    EmbeddedBackend,
+    SecretReader,
+    read_config,
+)
 from .metrics import Metrics
 from .ops import Operations
 from .parse import ParseClient, parse_date
@@ -35,7 +42,7 @@ from .readiness import Readiness
 from .status import StatusSource
 from .unlock import DEFAULT_KEY_FILE, KEY_VARIABLE, KeySources, secret_reader
 from .updater import Updater, updater_service
-from .web import BotWeb
+from .web import HEADERS, SERVER, BotWeb
 
 DEFAULT_ENVIRONMENT = "demo"
 _log = Logger()
@@ -137,20 +144,14 @@ class Options(usage.Options):
         except tomllib.TOMLDecodeError as problem:
             raise usage.UsageError(f"{source}: not valid TOML: {problem}") from None
         try:
-            bot = read_config(document, source, self._secret_reader(document, source))
+            bot = read_config(
+                document,
+                source,
+                self._secret_reader(document, source),
+                self._overrides(),
+            )
         except (ConfigError, SecretsError, PrivateKeyError) as problem:
             raise usage.UsageError(str(problem)) from None
-        if self["interval"] is not None:
-            if not self["interval"] > 0:
-                raise usage.UsageError(
-                    "--interval must be a positive number of seconds"
-                )
-            bot = evolve(bot, interval=self["interval"])
-        if self["listen"] is not None:
-            bot = evolve(bot, listen=self["listen"])
-        bot = evolve(bot, web=self._web_overrides(bot.web))
-        if self["metrics"] is not None:
-            bot = evolve(bot, metrics=self["metrics"])
         if bot.metrics is not None:
             self._check_endpoint(
                 "--metrics" if self["metrics"] else f"{source}: metrics", bot.metrics
@@ -160,27 +161,33 @@ class Options(usage.Options):
         )
         if bot.embedded is not None:
             self._check_endpoint(f"{source}: embedded.listen", bot.embedded.listen)
+            _check_database(f"{source}: embedded.database", bot.embedded.database)
         else:
             # The embedded backend starts with the bot; real accounts are
             # asked now, while the process can still exit non-zero.
             self._preflight(bot)
         self.bot = bot
 
-    def _web_overrides(self, web: WebConfig) -> WebConfig:
-        changes = {}
-        for option, zero in (
-            ("fresh", True),
-            ("max-stale", False),
-            ("poke-window", True),
-        ):
-            value = self[option]
-            if value is None:
-                continue
-            if value < 0 or (value == 0 and not zero):
-                kind = "zero or a positive" if zero else "a positive"
-                raise usage.UsageError(f"--{option} must be {kind} number of seconds")
-            changes[option.replace("-", "_")] = value
-        return evolve(web, **changes)
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """
+        Parse the command line; a usage error ends twistd with one line
+        (twistd's own handling would print the whole usage first).
+        """
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as problem:
+            raise SystemExit(
+                f"error: {problem} (twistd boredbot --help lists the options)"
+            ) from None
+
+    def _overrides(self) -> dict[str, tuple[str, object]]:
+        # The options that replace a setting of the configuration, by its
+        # dotted key: the configuration's reader validates them.
+        return {
+            key: (f"--{option}", self[option])
+            for option, key in _OVERRIDES.items()
+            if self[option] is not None
+        }
 
     def _preflight(self, bot: BotConfig) -> None:
         for account in (bot.updates, bot.mood):
@@ -233,10 +240,32 @@ class Options(usage.Options):
     def _check_endpoint(self, where: str, description: str) -> None:
         try:
             serverFromString(_reactor(self._reactor), description)
-        except (ValueError, KeyError, TypeError) as problem:
+        except Exception as problem:
+            # Endpoint parsers raise what they like (ssl: a missing
+            # certificate file, an OpenSSL error): all mean a bad setting.
             raise usage.UsageError(
-                f"{where}: not a usable endpoint description {description!r}: {problem}"
+                f"{where}: not a usable endpoint description {description!r}:"
+                f" {problem or type(problem).__name__}"
             ) from None
+
+
+#: The options that override a setting, and the setting's dotted key.
+_OVERRIDES = {
+    "interval": "interval",
+    "listen": "listen",
+    "metrics": "metrics",
+    "fresh": "web.fresh",
+    "max-stale": "web.max_stale",
+    "poke-window": "web.poke_window",
+}
+
+
+def _check_database(where: str, path: str) -> None:
+    if path == ":memory:":
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise usage.UsageError(f"{where}: no folder {folder!r} to keep {path!r} in")
 
 
 def makeService(options: Options, reactor: Any = None) -> IService:
@@ -246,7 +275,8 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     """
     reactor = _reactor(reactor)
     bot = options.bot
-    assert bot is not None, "postOptions reads the configuration"
+    if bot is None:
+        raise ValueError("makeService needs options that were parsed")
     for warning in options.warnings:
         _log.warn("{warning}", warning=warning)
     for account, outage in options.outages.items():
@@ -260,7 +290,7 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     # listening first, the updater finishes its iteration, then the
     # connections close and the embedded backend goes last.
     if bot.embedded is not None:
-        _embedded_backend(reactor, bot).setServiceParent(bot_service)
+        _embedded_backend(reactor, bot.embedded, bot).setServiceParent(bot_service)
     http = HTTPClientService(reactor)
     http.setServiceParent(bot_service)
     # Metrics are off unless an endpoint serves them: off, they cost nothing.
@@ -282,9 +312,10 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     readiness = Readiness(reactor, status, updater, bot.interval)
     if status is not None:
         web = _web(reactor, bot, status, mood, readiness, metrics)
-        web_service(reactor, bot.listen, web).setServiceParent(bot_service)
-    if metrics is not None:
-        assert bot.metrics is not None
+        web_service(
+            reactor, bot.listen, web, headers=HEADERS, server=SERVER
+        ).setServiceParent(bot_service)
+    if metrics is not None and bot.metrics is not None:
         metrics.watch_readiness(
             web=None if status is None else readiness.web_ready,
             updater=None if updater is None else readiness.updater_ready,
@@ -320,18 +351,24 @@ def _web(
     ).resource()
 
 
-def _embedded_backend(reactor: Any, bot: BotConfig) -> IService:
+def _embedded_backend(
+    reactor: Any, embedded: EmbeddedBackend, bot: BotConfig
+) -> IService:
     # The embedded server hosts both accounts' apps, provisioned here as
     # boredbot-provision would; no master key exists, so nobody can change
     # their classes over HTTP.
-    assert bot.embedded is not None
-    store = ObjectStore.open(bot.embedded.database, reactor)
+    try:
+        store = ObjectStore.open(embedded.database, reactor)
+    except sqlite3.Error as problem:
+        raise SystemExit(
+            f"error: embedded.database: can't open {embedded.database!r}: {problem}"
+        ) from None
     now = parse_date(reactor.seconds())
     apps = []
     for account in (bot.updates, bot.mood):
         provision_embedded(store, account.name, account.application_id, now)
         apps.append(ParseApp(account.application_id, account.rest_api_key))
-    return parselite_service(reactor, bot.embedded.listen, store, apps)
+    return parselite_service(reactor, embedded.listen, store, apps)
 
 
 def _reactor(reactor: Any) -> Any:

@@ -74,11 +74,16 @@ class ConfigTests(SynchronousTestCase):
 
     def test_web_errors_name_the_key(self) -> None:
         cases = {
-            "fresh = -1": "bot.toml: web.fresh: must be zero or a positive",
-            "max_stale = 0": "bot.toml: web.max_stale: must be a positive",
+            "fresh = -1": "bot.toml: web.fresh: must be a number of seconds from 0 to",
+            "fresh = nan": "bot.toml: web.fresh: must be a number of seconds",
+            "fresh = inf": "bot.toml: web.fresh: must be a number of seconds",
+            "fresh = 1e308": "bot.toml: web.fresh: must be a number of seconds",
+            "max_stale = 0": "bot.toml: web.max_stale: must be a number of seconds",
+            "poke_window = -inf": "bot.toml: web.poke_window: must be a number",
+            "poke_burst = 1_000_000": "bot.toml: web.poke_burst: must be a whole",
             "poke_burst = 0": "bot.toml: web.poke_burst: must be a whole number",
             "poke_burst = 1.5": "bot.toml: web.poke_burst: must be a whole number",
-            "poke_every = 0": "bot.toml: web.poke_every: must be a positive",
+            "poke_every = 0": "bot.toml: web.poke_every: must be a number of seconds",
             'trusted_proxies = "10.0.0.1"': (
                 "bot.toml: web.trusted_proxies: must be a list"
             ),
@@ -120,6 +125,11 @@ class ConfigTests(SynchronousTestCase):
                 "bot.toml: listen: must be a non-empty string"
             ),
             GOOD.replace("interval = 2", "interval = true"): "bot.toml: interval: must",
+            GOOD.replace("interval = 2", "interval = nan"): "bot.toml: interval: must",
+            GOOD.replace("interval = 2", "interval = inf"): "bot.toml: interval: must",
+            GOOD.replace("interval = 2", "interval = 1e400"): "bot.toml: interval:",
+            GOOD.replace("interval = 2", "timeout = nan"): "bot.toml: timeout: must",
+            GOOD.replace("interval = 2", "timeout = 10_000"): "bot.toml: timeout: m",
         }
         for text, expected in cases.items():
             self.assertTrue(self._error(text).startswith(expected), self._error(text))

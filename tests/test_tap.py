@@ -10,7 +10,6 @@ from helpers import scratch_folder
 from twisted.application.internet import StreamServerEndpointService, TimerService
 from twisted.application.service import IServiceCollection
 from twisted.internet.testing import MemoryReactorClock
-from twisted.python.usage import UsageError
 from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.tap import Options, makeService
@@ -74,14 +73,8 @@ class OptionsTests(SynchronousTestCase):
         )
         # The demo key is none of production's recipients, and is never
         # tried for it.
-        refusal = str(
-            self.assertRaises(
-                UsageError,
-                _options,
-                "--environment",
-                "production",
-                environ=self._demo_key_variable(),
-            )
+        refusal = self._refused(
+            "--environment", "production", environ=self._demo_key_variable()
         )
         self.assertIn("environment production: the private key given", refusal)
         self.assertIn("is none of the recipients (deploy-host)", refusal)
@@ -104,7 +97,7 @@ class OptionsTests(SynchronousTestCase):
         path.write_text(text[:start] + 'rest_api_key = "plain"' + text[end:])
         refusal = str(
             self.assertRaises(
-                UsageError,
+                SystemExit,
                 _options,
                 "--config",
                 str(path),
@@ -114,8 +107,14 @@ class OptionsTests(SynchronousTestCase):
         # Replacing a value is caught by the MAC before the value is read.
         self.assertIn("the MAC does not match", refusal)
 
-    def _refused(self, *argv: str) -> str:
-        return str(self.assertRaises(UsageError, _options, *argv))
+    def _refused(self, *argv: str, environ: dict[str, str] | None = None) -> str:
+        # twistd prints a SystemExit's message and exits 1: one line, no
+        # usage before it.
+        refusal = str(self.assertRaises(SystemExit, _options, *argv, environ=environ))
+        self.assertEqual(len(refusal.splitlines()), 1, refusal)
+        self.assertTrue(refusal.startswith("error: "), refusal)
+        self.assertTrue(refusal.endswith("(twistd boredbot --help lists the options)"))
+        return refusal
 
     def test_bad_input_is_refused_by_name(self) -> None:
         missing = str(scratch_folder(self) / "missing.toml")
@@ -131,9 +130,16 @@ class OptionsTests(SynchronousTestCase):
                 "x",
             ): "give --environment or --config",
             ("--no-web", "--no-updater"): "--no-updater with --no-web",
-            ("--interval", "0"): "--interval must be a positive",
-            ("--fresh", "-1"): "--fresh must be zero or a positive",
-            ("--max-stale", "0"): "--max-stale must be a positive",
+            ("--interval", "0"): "--interval: must be a number of seconds from 0.1",
+            ("--fresh", "-1"): "--fresh: must be a number of seconds from 0 to",
+            ("--max-stale", "0"): "--max-stale: must be a number of seconds from",
+            ("--interval", "nan"): "--interval: must be a number of seconds",
+            ("--interval", "inf"): "--interval: must be a number of seconds",
+            ("--fresh", "nan"): "--fresh: must be a number of seconds",
+            ("--fresh", "1e308"): "--fresh: must be a number of seconds",
+            ("--poke-window", "inf"): "--poke-window: must be a number of seconds",
+            ("--bogus",): "option --bogus not recognized",
+            ("--listen", "ssl:18500"): "--listen: not a usable endpoint",
             ("--metrics", "tcp:nine"): "--metrics: not a usable endpoint",
             ("--interval", "soon"): "Parameter type enforcement failed",
             ("--listen", "carrier-pigeon:9"): "--listen: not a usable endpoint",
