@@ -22,9 +22,19 @@ OPEN_PERMISSIONS: Mapping[str, Any] = {
     "protectedFields": {"*": []},
 }
 
-PERMISSION_DENIED = ParseFailure(400, OPERATION_FORBIDDEN, "Permission denied")
-#: What a REST API key gets for the master key's own endpoints (/schemas).
-MASTER_KEY_REQUIRED = ParseFailure(403, None, "Permission denied")
+
+def permission_denied() -> ParseFailure:
+    """
+    What the class-level permissions refuse.
+    """
+    return ParseFailure(400, OPERATION_FORBIDDEN, "Permission denied")
+
+
+def master_key_required() -> ParseFailure:
+    """
+    What a REST API key gets for the master key's own endpoints (/schemas).
+    """
+    return ParseFailure(403, None, "Permission denied")
 
 
 @frozen
@@ -42,7 +52,7 @@ class Access:
         C{permissions} (L{None}: the class does not exist).
         """
         if not self.may(permissions, operation):
-            raise PERMISSION_DENIED
+            raise permission_denied()
 
     def may(self, permissions: Mapping[str, Any] | None, operation: str) -> bool:
         """
@@ -61,4 +71,4 @@ class Access:
         Refuse anything but the master key.
         """
         if not self.master:
-            raise MASTER_KEY_REQUIRED
+            raise master_key_required()

@@ -39,5 +39,20 @@ class ParseFailure(Exception):
         return {"code": self.code, "error": self.message}
 
 
-UNAUTHORIZED = ParseFailure(403, None, "unauthorized")
-NOT_FOUND = ParseFailure(404, OBJECT_NOT_FOUND, "Object not found.")
+# Each refusal gets a fresh exception: one raised again and again would
+# carry the traceback of the request that raised it last, and keep alive
+# everything that traceback refers to.
+
+
+def unauthorized() -> ParseFailure:
+    """
+    An unknown application or a wrong key.
+    """
+    return ParseFailure(403, None, "unauthorized")
+
+
+def object_not_found() -> ParseFailure:
+    """
+    No such object (or a class that does not exist).
+    """
+    return ParseFailure(404, OBJECT_NOT_FOUND, "Object not found.")

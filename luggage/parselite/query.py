@@ -8,17 +8,18 @@ for names and every value is a bound parameter.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
 
-from .errors import INVALID_JSON, INVALID_KEY_NAME, INVALID_QUERY, ParseFailure
+from .errors import INVALID_KEY_NAME, INVALID_QUERY, ParseFailure
+from .jsontext import read_json
 
 FIELD_NAME = re.compile(r"\A[A-Za-z][A-Za-z0-9_]*\Z")
 DEFAULT_LIMIT = 100
+_MOST = 2**63 - 1
 
 _COLUMNS = {
     "objectId": "object_id",
@@ -49,12 +50,7 @@ def read_query(arguments: Mapping[str, str]) -> Query:
     """
     where: Any = {}
     if "where" in arguments:
-        try:
-            where = json.loads(arguments["where"])
-        except ValueError:
-            raise ParseFailure(
-                400, INVALID_JSON, "where parameter is not valid JSON"
-            ) from None
+        where = read_json(arguments["where"], "where parameter")
         if not isinstance(where, dict):
             raise ParseFailure(400, INVALID_QUERY, "Invalid where constraint")
     order: list[tuple[str, bool]] = []
@@ -179,10 +175,8 @@ def _whole_number(arguments: Mapping[str, str], name: str, default: int) -> int:
     text = arguments.get(name)
     if text is None:
         return default
-    try:
-        number = int(text)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise ParseFailure(400, INVALID_QUERY, f"Invalid {name}: {text}")
-    return number
+    # ASCII digits only (int() also takes other scripts' digits, signs,
+    # spaces and underscores), and no more than SQLite can bind.
+    if not (text.isascii() and text.isdigit()) or int(text) > _MOST:
+        raise ParseFailure(400, INVALID_QUERY, f"Invalid {name}: {text[:40]}")
+    return int(text)

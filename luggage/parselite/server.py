@@ -5,7 +5,6 @@ The REST resource: Parse Server's classic API for one or more apps.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,7 +17,8 @@ from twisted.web.resource import IResource
 from luggage.secret import Secret
 
 from .access import OPEN_PERMISSIONS, Access
-from .errors import INVALID_JSON, UNAUTHORIZED, ParseFailure
+from .errors import INVALID_JSON, INVALID_QUERY, ParseFailure, unauthorized
+from .jsontext import read_json, write_json
 from .query import read_query
 from .store import ObjectStore
 
@@ -79,11 +79,7 @@ class ParseLite:
     @_routes.route("/classes/<class_name>", methods=["GET"])
     def _find(self, request: IRequest, class_name: str) -> bytes:
         def find(access: Access) -> Any:
-            arguments = {
-                key.decode("utf-8"): values[-1].decode("utf-8")
-                for key, values in request.args.items()
-            }
-            query = read_query(arguments)
+            query = read_query(_arguments(request))
             permissions = self._store.permissions(access.app, class_name)
             access.require(permissions, "find")
             if query.count:
@@ -161,7 +157,7 @@ class ParseLite:
         except ParseFailure as failure:
             request.setResponseCode(failure.status)
             body = failure.body()
-        return json.dumps(body).encode("utf-8")
+        return write_json(body).encode("utf-8")
 
     def _authenticate(self, request: IRequest) -> Access:
         application_id = _header(request, b"X-Parse-Application-Id")
@@ -177,7 +173,20 @@ class ParseLite:
             "refused a request for application {application_id!r}",
             application_id=application_id,
         )
-        raise UNAUTHORIZED
+        raise unauthorized()
+
+
+def _arguments(request: IRequest) -> dict[str, str]:
+    # The query string's arguments, the last of each name.
+    try:
+        return {
+            key.decode("utf-8"): values[-1].decode("utf-8")
+            for key, values in request.args.items()
+        }
+    except UnicodeDecodeError:
+        raise ParseFailure(
+            400, INVALID_QUERY, "query arguments must be UTF-8"
+        ) from None
 
 
 def _same(given: bytes | None, secret: Secret) -> bool:
@@ -192,10 +201,7 @@ def _header(request: IRequest, name: bytes) -> str:
 
 
 def _json_object(request: IRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.content.read() or b"{}")
-    except ValueError:
-        raise ParseFailure(400, INVALID_JSON, "Invalid JSON") from None
+    body = read_json(request.content.read() or b"{}")
     if not isinstance(body, dict):
         raise ParseFailure(400, INVALID_JSON, "Invalid JSON")
     return body
@@ -204,7 +210,10 @@ def _json_object(request: IRequest) -> dict[str, Any]:
 def _schema_body(request: IRequest) -> tuple[dict[str, str], dict[str, Any] | None]:
     body = _json_object(request)
     fields: dict[str, str] = {}
-    for name, description in (body.get("fields") or {}).items():
+    given = body.get("fields") or {}
+    if not isinstance(given, dict):
+        raise ParseFailure(400, INVALID_JSON, "fields must be an object")
+    for name, description in given.items():
         kind = description.get("type") if isinstance(description, dict) else None
         if not isinstance(kind, str):
             raise ParseFailure(400, INVALID_JSON, f"field {name} needs a type")

@@ -11,23 +11,26 @@ A service that needs more runs real Parse Server.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import sqlite3
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
 
-from .access import OPEN_PERMISSIONS, PERMISSION_DENIED
+from .access import OPEN_PERMISSIONS, permission_denied
 from .errors import (
     INCORRECT_TYPE,
     INVALID_CLASS_NAME,
     INVALID_KEY_NAME,
-    NOT_FOUND,
     ParseFailure,
+    object_not_found,
 )
+from .jsontext import write_json
 from .query import FIELD_NAME, Query, check_field_name, order_sql, where_sql
 
 _SCHEMA = """
@@ -131,6 +134,20 @@ class ObjectStore:
         """
         self._db.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # The connection is in autocommit mode (isolation_level=None), in
+        # which "with connection:" does nothing: a change is all or nothing
+        # only inside an explicit transaction. A refused request leaves the
+        # store exactly as it was, schema included.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def define_class(
         self,
         app: str,
@@ -143,7 +160,7 @@ class ObjectStore:
         and class-level C{permissions}.
         """
         _check_class_name(class_name)
-        with self._db:
+        with self._transaction():
             if self.permissions(app, class_name) is not None:
                 raise ParseFailure(
                     400, INVALID_CLASS_NAME, f"Class {class_name} already exists."
@@ -165,7 +182,7 @@ class ObjectStore:
         Add C{fields} to an existing class, and set its C{permissions}
         unless L{None}.
         """
-        with self._db:
+        with self._transaction():
             if self.permissions(app, class_name) is None:
                 raise _no_such_class(class_name)
             self._add_fields(app, class_name, fields)
@@ -219,13 +236,13 @@ class ObjectStore:
         """
         _check_class_name(class_name)
         now = self._now()
-        with self._db:
+        with self._transaction():
             values, operated = _apply_operations({}, fields)
             self._check_types(app, class_name, values, may_add_fields)
             object_id = self._new_id()
             self._db.execute(
                 "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
-                (app, class_name, object_id, now, now, json.dumps(values)),
+                (app, class_name, object_id, now, now, write_json(values)),
             )
         return {**operated, "objectId": object_id, "createdAt": now}
 
@@ -250,7 +267,7 @@ class ObjectStore:
         counts as 0), atomically.
         """
         now = self._now()
-        with self._db:
+        with self._transaction():
             row = self._row(app, class_name, object_id)
             data = json.loads(row[3])
             values, operated = _apply_operations(data, fields)
@@ -259,7 +276,7 @@ class ObjectStore:
             self._db.execute(
                 "UPDATE objects SET data = ?, updated_at = ?"
                 " WHERE app = ? AND class = ? AND object_id = ?",
-                (json.dumps(data), now, app, class_name, object_id),
+                (write_json(data), now, app, class_name, object_id),
             )
         return {**operated, "updatedAt": now}
 
@@ -267,7 +284,7 @@ class ObjectStore:
         """
         Delete an object.
         """
-        with self._db:
+        with self._transaction():
             self._row(app, class_name, object_id)
             self._db.execute(
                 "DELETE FROM objects WHERE app = ? AND class = ? AND object_id = ?",
@@ -308,7 +325,7 @@ class ObjectStore:
             (app, class_name, object_id),
         ).fetchone()
         if row is None:
-            raise NOT_FOUND
+            raise object_not_found()
         return row
 
     def _now(self) -> str:
@@ -359,7 +376,7 @@ class ObjectStore:
             given = parse_type(value)
             expected = known.get(name)
             if expected is None and not may_add_fields:
-                raise PERMISSION_DENIED
+                raise permission_denied()
             if given is None:
                 continue
             if expected is None:
@@ -397,7 +414,12 @@ def _apply_operations(
             # The field is not a Number: the type check refuses it.
             values[name] = amount
             continue
-        values[name] = operated[name] = held + amount
+        total = held + amount
+        if isinstance(total, int) and not -(2**63) <= total < 2**63:
+            total = float(total)  # as JavaScript would hold it
+        if not math.isfinite(total):
+            raise ParseFailure(400, INCORRECT_TYPE, "Increment overflows a Number")
+        values[name] = operated[name] = total
     return values, operated
 
 
