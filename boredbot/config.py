@@ -14,14 +14,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from attrs import field, frozen
 
 from luggage.hardening import read_networks
 from luggage.secret import Secret
 
-from .parse import DEFAULT_TIMEOUT, ParseAccount
+from .parse import DEFAULT_TIMEOUT, ParseAccount, url_problem
 
 ACCOUNTS = ("updates", "mood")
 DEFAULT_INTERVAL = 10.0
@@ -298,9 +297,9 @@ class _Reader:
         table = self.table(accounts, name, "accounts.")
         self.only(table, prefix, {"url", "application_id", "rest_api_key"})
         url = self.text(table, "url", prefix + ".")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise self.fail(prefix + ".url", f"must be an http(s) URL, not {url!r}")
+        problem = url_problem(url)
+        if problem is not None:
+            raise self.fail(prefix + ".url", problem)
         if "rest_api_key" not in table:
             raise self.fail(prefix + ".rest_api_key", "missing")
         try:

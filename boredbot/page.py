@@ -32,7 +32,8 @@ REFRESH = 10
 
 _TEMPLATE = (files("boredbot.templates") / "page.html").read_text("utf-8")
 _STYLE = re.search(r"<style>(.*?)</style>", _TEMPLATE, re.DOTALL)
-assert _STYLE is not None, "the page's template has its style inline"
+if _STYLE is None:
+    raise ImportError("boredbot's page template has lost its inline style")
 
 #: The page's Content-Security-Policy: no script at all, no framing, no
 #: other site's anything; its one style element is allowed by its hash.

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from attrs import field, frozen
 from treq import collect
@@ -53,6 +53,25 @@ class ParseAccount:
     url: str
     application_id: str
     rest_api_key: Secret = field(repr=False)
+
+
+def url_problem(url: str) -> str | None:
+    """
+    What is wrong with C{url} as a Parse server's mount URL, or L{None}:
+    it must be C{http} or C{https}, name a host, and have a port (if any)
+    that exists, with no spaces or control characters.
+    """
+    problem = f"must be an http(s) URL, not {url!r}"
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return problem
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError:
+        return problem
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return problem
+    return None
 
 
 @frozen

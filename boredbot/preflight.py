@@ -92,10 +92,16 @@ def check_account(
     return None
 
 
+#: Direct connections only, as the bot's own client (Twisted's Agent) makes
+#: them: urllib would otherwise honour HTTP(S)_PROXY, and the check could
+#: take a route the bot never does. No proxy is supported.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _fetch(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers=headers)  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _DIRECT.open(request, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()

@@ -32,6 +32,7 @@ from luggage.parselite.query import read_query
 from luggage.secret import Secret
 from luggage.twistd import HTTPClientService
 
+from .config import BOUNDS
 from .mood import Mood
 from .parse import (
     ParseAccount,
@@ -41,6 +42,7 @@ from .parse import (
     QueryResult,
     parse_date,
     query_parameters,
+    url_problem,
 )
 from .updater import COUNT, CURRENT, LINES, POKES, POKES_SEEN
 
@@ -264,7 +266,8 @@ def provision_embedded(
     # The store answers at once: nothing here waits for I/O.
     results: list[Any] = []
     done.addBoth(results.append)
-    assert results, "in-process provisioning waited for something"
+    if not results:
+        raise RuntimeError("in-process provisioning waited for something")
     if hasattr(results[0], "raiseException"):
         results[0].raiseException()
     report: list[str] = results[0]
@@ -411,6 +414,14 @@ class Options(usage.Options):
                 f"--account: unknown account {self['account']!r};"
                 f" expected one of: {', '.join(PLANS)}"
             )
+        problem = url_problem(self["url"])
+        if problem is not None:
+            raise usage.UsageError(f"--url: {problem}")
+        low, high = BOUNDS["timeout"]
+        if not low <= self["timeout"] <= high:
+            raise usage.UsageError(
+                f"--timeout: must be a number of seconds from {low:g} to {high:g}"
+            )
         self["master-key"] = _read_master_key(self["master-key-file"])
 
 
@@ -461,7 +472,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         options.parseOptions(sys.argv[1:] if argv is None else argv)
     except usage.UsageError as problem:
-        raise SystemExit(f"boredbot-provision: {problem}\n{options}") from None
+        raise SystemExit(
+            f"boredbot-provision: {problem} (boredbot-provision --help lists"
+            " the options)"
+        ) from None
 
     def run(reactor: Any) -> Deferred[None]:
         return Deferred.fromCoroutine(_run(reactor, options))

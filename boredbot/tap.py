@@ -143,6 +143,9 @@ class Options(usage.Options):
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as problem:
             raise usage.UsageError(f"{source}: not valid TOML: {problem}") from None
+        except RecursionError:
+            # tomllib reads nested arrays and tables by recursion.
+            raise usage.UsageError(f"{source}: nested too deeply") from None
         try:
             bot = read_config(
                 document,

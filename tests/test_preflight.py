@@ -5,10 +5,16 @@ bot, naming the account; an unreachable one is an outage.
 
 from __future__ import annotations
 
-from helpers import MOOD, UPDATES
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+from helpers import MOOD, UPDATES, free_port
 from twisted.trial.unittest import SynchronousTestCase
 
+from boredbot.parse import ParseAccount
 from boredbot.preflight import Misconfigured, check_account
+from luggage.secret import Secret
 
 
 def _answering(status: int, body: bytes) -> object:
@@ -68,3 +74,34 @@ class PreflightTests(SynchronousTestCase):
             check_account(MOOD, 5, _answering(502, b"<html>")),  # type: ignore[arg-type]
             "HTTP 502",
         )
+
+
+def test_the_check_goes_direct_as_the_bot_does(monkeypatch: Any) -> None:
+    # A proxy in the environment that nothing answers on: the check, like
+    # the bot's client, does not use it.
+    class Healthy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"results": []}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Healthy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        proxy = f"http://127.0.0.1:{free_port()}"
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+            monkeypatch.setenv(name, proxy)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        url = f"http://127.0.0.1:{server.server_port}/parse"
+        account = ParseAccount("mood", url, "app", Secret("key"))
+        assert check_account(account, 5) is None
+    finally:
+        server.shutdown()
+        server.server_close()

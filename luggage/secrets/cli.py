@@ -17,7 +17,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import tomlkit
 from nacl.public import PublicKey
@@ -165,8 +165,17 @@ def _edit(path: str, change: Callable[[Any], None]) -> None:
         raise
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    # A usage error is one line naming where help is, not the usage
+    # followed by the error; its subcommands' parsers are of this class too.
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            2, f"{self.prog}: {message} (luggage-secrets --help lists the commands)\n"
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="luggage-secrets",
         description="Keys, and the encrypted values of a TOML configuration.",
     )

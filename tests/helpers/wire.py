@@ -11,6 +11,7 @@ from typing import Any
 from attrs import frozen
 from treq.testing import StubTreq
 from twisted.internet.address import IPv4Address
+from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.web.server import Site
@@ -36,12 +37,20 @@ class Answer:
 
 
 def exchange(
-    site: Site, request: bytes, *backends: StubTreq, peer: str = "203.0.113.5"
+    site: Site,
+    request: bytes,
+    *backends: StubTreq,
+    peer: str = "203.0.113.5",
+    clock: Clock | None = None,
+    patience: float = 0.0,
 ) -> Answer | None:
     """
     Send C{request} (bytes, as a client would) to C{site}, settle the
     C{backends} it asks, and read the first response; L{None} when the
     site has answered nothing.
+
+    @param clock: advanced, a second at a time up to C{patience} seconds,
+        while the site has not answered (a poke waits for its window).
     """
     channel: Any = site.buildProtocol(IPv4Address("TCP", peer, 40000))
     transport = StringTransport(
@@ -51,6 +60,11 @@ def exchange(
     channel.makeConnection(transport)
     channel.dataReceived(request)
     settle(*backends)
+    waited = 0.0
+    while clock is not None and not transport.value() and waited < patience:
+        clock.advance(1.0)
+        waited += 1.0
+        settle(*backends)
     raw = transport.value()
     if not transport.disconnecting:
         channel.connectionLost(Failure(ConnectionError("the test is done")))
