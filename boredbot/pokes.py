@@ -52,6 +52,13 @@ class PokeCounter:
             self._metrics.pokes_received.inc()
         return self._coalescer.add(1)
 
+    def flush(self) -> Deferred[None]:
+        """
+        Write the pokes waiting for their window now, and fire once every
+        poke received has its answer (for a stop: none is left unanswered).
+        """
+        return self._coalescer.drain()
+
     async def _write(self, pokes: int) -> None:
         try:
             counter_id = self._counter_id or await self._find_counter()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from twisted.application.service import IService, MultiService
+from twisted.application.service import IService
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.python import usage
@@ -23,7 +23,12 @@ from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
 from luggage.ratelimit import Limit
 from luggage.secrets import PrivateKeyError, SecretsError
-from luggage.twistd import HTTPClientService, web_service
+from luggage.twistd import (
+    HTTPClientService,
+    OrderedMultiService,
+    StopHook,
+    web_service,
+)
 
 from .config import (
     BotConfig,
@@ -288,10 +293,12 @@ def makeService(options: Options, reactor: Any = None) -> IService:
             account=account,
             outage=outage,
         )
-    bot_service = MultiService()
-    # Children start in this order and stop in the reverse: the page stops
-    # listening first, the updater finishes its iteration, then the
-    # connections close and the embedded backend goes last.
+    # Children start in this order and stop in the reverse, each once the
+    # one after it has stopped: the endpoints stop listening, the pokes
+    # waiting for their window are written (every poke gets its answer),
+    # the updater finishes its iteration (or is cut off after a grace),
+    # then the connections close and the embedded backend goes last.
+    bot_service = OrderedMultiService()
     if bot.embedded is not None:
         _embedded_backend(reactor, bot.embedded, bot).setServiceParent(bot_service)
     http = HTTPClientService(reactor)
@@ -307,14 +314,17 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     if not options["no-updater"]:
         updater = Updater(updates, mood, reactor, metrics)
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
+    pokes = None
     if not options["no-web"]:
         settings = bot.web
         status = StatusSource(
             updates, mood, reactor, settings.fresh, settings.max_stale, metrics
         )
+        pokes = PokeCounter(mood, reactor, settings.poke_window, metrics)
+        StopHook(pokes.flush).setServiceParent(bot_service)
     readiness = Readiness(reactor, status, updater, bot.interval)
-    if status is not None:
-        web = _web(reactor, bot, status, mood, readiness, metrics)
+    if status is not None and pokes is not None:
+        web = _web(reactor, bot, status, pokes, readiness, metrics)
         web_service(
             reactor, bot.listen, web, headers=HEADERS, server=SERVER
         ).setServiceParent(bot_service)
@@ -336,14 +346,14 @@ def _web(
     reactor: Any,
     bot: BotConfig,
     status: StatusSource,
-    mood: ParseClient,
+    pokes: PokeCounter,
     readiness: Readiness,
     metrics: Metrics | None,
 ) -> Any:
     settings = bot.web
     return BotWeb(
         status,
-        PokeCounter(mood, reactor, settings.poke_window, metrics),
+        pokes,
         reactor,
         fresh=settings.fresh,
         poke_limit=Limit(settings.poke_burst, settings.poke_every),

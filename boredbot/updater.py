@@ -14,11 +14,12 @@ from collections.abc import Awaitable
 from typing import Any
 
 from attrs import frozen
-from twisted.application.internet import TimerService
 from twisted.application.service import IService
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+
+from luggage.twistd import GracefulTimerService
 
 from .metrics import Metrics
 from .mood import Mood, UnknownMood
@@ -215,16 +216,23 @@ def _number(value: object) -> int | float | None:
     return value
 
 
-def updater_service(updater: Updater, interval: float, clock: IReactorTime) -> IService:
+#: How long stopping the updater waits for its iteration in flight before
+#: cutting it off: inside the 10 s Docker and Kubernetes give a stopping
+#: process before they kill it.
+STOP_GRACE = 5.0
+
+
+def updater_service(
+    updater: Updater, interval: float, clock: IReactorTime, grace: float = STOP_GRACE
+) -> IService:
     """
     A service running C{updater} every C{interval} seconds, starting at once.
 
-    Stopping it waits for an iteration in flight.
+    Stopping it waits for an iteration in flight, for at most C{grace}
+    seconds.
     """
 
     def iterate() -> Deferred[None]:
         return Deferred.fromCoroutine(updater.run_once())
 
-    service = TimerService(interval, iterate)
-    service.clock = clock
-    return service
+    return GracefulTimerService(interval, iterate, clock, grace)

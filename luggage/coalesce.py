@@ -43,6 +43,7 @@ class Coalescer:
         self._last_start: float | None = None
         self._writing = False
         self._scheduled: IDelayedCall | None = None
+        self._drains: list[Deferred[None]] = []
 
     @property
     def pending(self) -> int:
@@ -64,12 +65,34 @@ class Coalescer:
         self._schedule()
         return done
 
+    def drain(self) -> Deferred[None]:
+        """
+        Write what is pending now, without waiting for the window, and
+        fire once no write is in flight and nothing is pending (for a
+        stop: every contributor then has its answer). Never fails: each
+        contributor learns its own write's fate.
+        """
+        drained: Deferred[None] = Deferred()
+        self._drains.append(drained)
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._flush()
+        self._settle_drains()
+        return drained
+
+    def _settle_drains(self) -> None:
+        if self._writing or self._waiting:
+            return
+        drains, self._drains = self._drains, []
+        for drained in drains:
+            drained.callback(None)
+
     def _schedule(self) -> None:
         if self._writing or self._scheduled is not None or not self._waiting:
             return
         now = self._clock.seconds()
         wait = 0.0
-        if self._last_start is not None:
+        if self._last_start is not None and not self._drains:
             wait = max(0.0, self._last_start + self._window - now)
         if wait == 0.0:
             self._flush()
@@ -92,6 +115,7 @@ class Coalescer:
                 else:
                     done.callback(None)
             self._schedule()
+            self._settle_drains()
 
         writing.addBoth(settle)
 

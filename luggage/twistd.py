@@ -4,16 +4,18 @@ Helpers for composing twistd services.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from treq.client import HTTPClient
-from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import IService, Service
+from twisted.application.internet import StreamServerEndpointService, TimerService
+from twisted.application.service import IService, MultiService, Service
 from twisted.internet import endpoints
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IReactorCore
+from twisted.internet.interfaces import IReactorCore, IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.client import Agent, HTTPConnectionPool, _HTTP11ClientFactory
 from twisted.web.resource import IResource
 from twisted.web.server import Site
@@ -104,3 +106,102 @@ class HTTPClientService(Service):
         super().stopService()
         closing: Deferred[None] = self._pool.closeCachedConnections()
         return closing
+
+
+class OrderedMultiService(MultiService):
+    """
+    A L{MultiService} whose children stop one after another, in the reverse
+    of the order they started, each once the one before it has finished
+    stopping (L{MultiService} starts every child's stop at once, so a
+    backend could close under a request still in flight).
+
+    A child whose stop fails is logged, and the next is stopped all the
+    same.
+    """
+
+    _log = Logger()
+
+    def stopService(self) -> Deferred[None]:
+        Service.stopService(self)
+        return Deferred.fromCoroutine(self._stop_in_turn(list(reversed(list(self)))))
+
+    async def _stop_in_turn(self, children: list[IService]) -> None:
+        for child in children:
+            try:
+                await maybeDeferred(child.stopService)
+            except Exception:
+                self._log.failure("stopping {child!r} failed", child=child)
+
+
+class GracefulTimerService(TimerService):
+    """
+    Calls C{call} every C{step} seconds, starting at once, as a
+    L{TimerService}; a call that fails is logged and the loop goes on.
+
+    Stopping it waits for the call in flight, for at most C{grace}
+    seconds: then that call's Deferred is cancelled.
+    """
+
+    _log = Logger()
+
+    def __init__(
+        self,
+        step: float,
+        call: Callable[[], Deferred[None]],
+        clock: IReactorTime,
+        grace: float,
+    ) -> None:
+        super().__init__(step, self._iterate)
+        self.clock = self._clock = clock
+        self._call = call
+        self._grace = grace
+        self._in_flight: Deferred[None] | None = None
+        self._stopping = False
+
+    def _iterate(self) -> Deferred[None]:
+        in_flight = self._in_flight = maybeDeferred(self._call)
+
+        def settle(result: object) -> None:
+            self._in_flight = None
+            if isinstance(result, Failure):
+                if result.check(CancelledError) and self._stopping:
+                    self._log.warn(
+                        "stopped the iteration in flight after {grace} s",
+                        grace=self._grace,
+                    )
+                else:
+                    self._log.failure("an iteration failed", result)
+
+        in_flight.addBoth(settle)
+        return in_flight
+
+    def stopService(self) -> Deferred[None]:
+        in_flight = self._in_flight
+        self._stopping = True
+        stopped: Deferred[None] = super().stopService()
+        if in_flight is not None and not stopped.called:
+            deadline = self._clock.callLater(self._grace, in_flight.cancel)
+
+            # (the deadline is moot once the call ends by itself)
+            def disarm(result: object) -> object:
+                if deadline.active():
+                    deadline.cancel()
+                return result
+
+            stopped.addBoth(disarm)
+        return stopped
+
+
+class StopHook(Service):
+    """
+    A service that does nothing running, and calls C{stop} (waiting for
+    the Deferred it returns) when it stops: a step in an
+    L{OrderedMultiService}'s stop.
+    """
+
+    def __init__(self, stop: Callable[[], Deferred[None]]) -> None:
+        self._stop = stop
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        return self._stop()

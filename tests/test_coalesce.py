@@ -81,3 +81,29 @@ class CoalescerTests(SynchronousTestCase):
         later = self._outcomes([next_one])
         self.writes.sent[2][1].callback(None)
         self.assertEqual(later, ["ok"])
+
+    def test_drain_writes_what_waits_for_its_window_at_once(self) -> None:
+        first = self.coalescer.add(1)
+        waiting = [self.coalescer.add(1), self.coalescer.add(2)]
+        drained = self.coalescer.drain()
+        self.assertNoResult(drained)
+        # The first write is in flight; the rest may not wait for the window.
+        self.writes.sent[0][1].callback(None)
+        self.successResultOf(first)
+        self.assertEqual([amount for amount, _ in self.writes.sent], [1, 3])
+        self.assertNoResult(drained)
+        self.writes.sent[1][1].callback(None)
+        for done in waiting:
+            self.successResultOf(done)
+        self.successResultOf(drained)
+        self.assertEqual(self.clock.seconds(), 0)
+
+    def test_drain_of_nothing_fires_at_once(self) -> None:
+        self.successResultOf(self.coalescer.drain())
+
+    def test_drain_fires_after_a_failed_write_too(self) -> None:
+        done = self.coalescer.add(1)
+        drained = self.coalescer.drain()
+        self.writes.sent[0][1].errback(RuntimeError("down"))
+        self.failureResultOf(done, RuntimeError)
+        self.successResultOf(drained)

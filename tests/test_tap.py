@@ -13,7 +13,7 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.tap import Options, makeService
-from luggage.twistd import HTTPClientService
+from luggage.twistd import HTTPClientService, StopHook
 
 ENVIRONMENTS = files("deploy") / "environments"
 
@@ -164,6 +164,8 @@ class MakeServiceTests(SynchronousTestCase):
                 kinds.append("updater")
             elif isinstance(child, HTTPClientService):
                 kinds.append("http")
+            elif isinstance(child, StopHook):
+                kinds.append("pokes")
             elif isinstance(child, StreamServerEndpointService):
                 kinds.append("web")
             else:
@@ -171,12 +173,12 @@ class MakeServiceTests(SynchronousTestCase):
         return kinds
 
     def test_composes_all_parts_in_start_order(self) -> None:
-        self.assertEqual(self._kinds(), ["embedded", "http", "updater", "web"])
+        self.assertEqual(self._kinds(), ["embedded", "http", "updater", "pokes", "web"])
 
     def test_metrics_endpoint_only_when_asked(self) -> None:
         self.assertEqual(
             self._kinds("--metrics", "tcp:0"),
-            ["embedded", "http", "updater", "web", "web"],
+            ["embedded", "http", "updater", "pokes", "web", "web"],
         )
         self.assertEqual(
             self._kinds("--no-web", "--metrics", "tcp:0"),
@@ -184,7 +186,9 @@ class MakeServiceTests(SynchronousTestCase):
         )
 
     def test_web_only_and_updater_only(self) -> None:
-        self.assertEqual(self._kinds("--no-updater"), ["embedded", "http", "web"])
+        self.assertEqual(
+            self._kinds("--no-updater"), ["embedded", "http", "pokes", "web"]
+        )
         self.assertEqual(self._kinds("--no-web"), ["embedded", "http", "updater"])
 
     def test_services_listen_where_configured(self) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from twisted.application.service import IService, MultiService, Service
+from twisted.application.service import IService, Service
 from twisted.web.resource import Resource
 
-from luggage.twistd import web_service
+from luggage.twistd import OrderedMultiService, web_service
 
 from .server import ParseApp, ParseLite
 from .store import ObjectStore
@@ -40,7 +40,7 @@ def parselite_service(
     """
     root = Resource()
     root.putChild(mount.encode("ascii"), ParseLite(store, apps).resource())
-    service = MultiService()
+    service = OrderedMultiService()
     _ClosesStore(store).setServiceParent(service)
     web_service(reactor, listen, root, access_log=False).setServiceParent(service)
     return service

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import threading
+import time
 from pathlib import Path
 
 from helpers import free_port
@@ -114,3 +116,46 @@ def test_json_logs_are_one_object_per_line_and_keep_secrets_out(
     demo_key = DEMO_KEY.read_text("ascii").strip()
     for secret in ("demo-updates-rest-key", "demo-mood-rest-key", demo_key):
         assert secret not in output
+
+
+def test_a_stop_answers_every_waiting_poke_and_closes_the_backend_last(
+    tmp_path: Path,
+) -> None:
+    # Pokes wait up to 2 s for their window's write; the stop comes while
+    # they wait, and the updater's iterations run all the while.
+    web = free_port()
+    config = write_config(tmp_path, web, free_port())
+    with config.open("a") as file:
+        file.write("\n[web]\npoke_window = 2\npoke_burst = 1000\npoke_every = 0.01\n")
+    running = start_bot(tmp_path, config, "--interval", "0.1")
+    url = f"http://127.0.0.1:{web}"
+    answers: list[object] = []
+
+    def poke() -> None:
+        try:
+            answers.append(http("POST", url + "/poke", timeout=30)[0])
+        except OSError as problem:
+            answers.append(problem)
+
+    try:
+        running.wait_for(url + "/healthz")
+        eventually(lambda: len(_lines(url)) >= 2)
+        first = http("POST", url + "/poke")[0]
+        assert first == 303
+        pokers = [threading.Thread(target=poke) for _ in range(10)]
+        for poker in pokers:
+            poker.start()
+        time.sleep(0.5)
+        running.process.send_signal(signal.SIGTERM)
+        for poker in pokers:
+            poker.join(30)
+        assert running.process.wait(30) == -signal.SIGTERM
+    finally:
+        running.kill()
+    # Every poke was answered: written (303) before the backend closed.
+    assert answers == [303] * 10, answers
+    log = running.output()
+    assert "recorded 10 poke(s)" in log
+    assert "closed database" not in log
+    assert "Traceback" not in log
+    assert "Unhandled" not in log
