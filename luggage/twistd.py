@@ -163,14 +163,10 @@ class GracefulTimerService(TimerService):
 
         def settle(result: object) -> None:
             self._in_flight = None
-            if isinstance(result, Failure):
-                if result.check(CancelledError) and self._stopping:
-                    self._log.warn(
-                        "stopped the iteration in flight after {grace} s",
-                        grace=self._grace,
-                    )
-                else:
-                    self._log.failure("an iteration failed", result)
+            if isinstance(result, Failure) and not (
+                self._stopping and result.check(CancelledError)
+            ):
+                self._log.failure("an iteration failed", result)
 
         in_flight.addBoth(settle)
         return in_flight
@@ -180,7 +176,15 @@ class GracefulTimerService(TimerService):
         self._stopping = True
         stopped: Deferred[None] = super().stopService()
         if in_flight is not None and not stopped.called:
-            deadline = self._clock.callLater(self._grace, in_flight.cancel)
+
+            def cut_off() -> None:
+                self._log.warn(
+                    "stopping: cut off the iteration in flight after {grace} s",
+                    grace=self._grace,
+                )
+                in_flight.cancel()
+
+            deadline = self._clock.callLater(self._grace, cut_off)
 
             # (the deadline is moot once the call ends by itself)
             def disarm(result: object) -> object:

@@ -133,3 +133,32 @@ class ConfigTests(SynchronousTestCase):
         }
         for text, expected in cases.items():
             self.assertTrue(self._error(text).startswith(expected), self._error(text))
+
+
+def test_the_documented_defaults_and_bounds_are_enforced() -> None:
+    # docs/reference/configuration.rst states each number's default and
+    # bounds as "(number, default D, from L to H)": they are these.
+    import re
+    from pathlib import Path
+
+    from boredbot.config import BOUNDS, BotConfig
+
+    text = (
+        Path(__file__).parents[1] / "docs" / "reference" / "configuration.rst"
+    ).read_text("utf-8")
+    stated = re.findall(
+        r"``(\w+)`` \((?:whole )?number, default ([\d.]+), from ([\d.]+) to ([\d.]+)\)",
+        text,
+    )
+    defaults = {"interval": BotConfig.__attrs_attrs__.interval.default}
+    defaults["timeout"] = BotConfig.__attrs_attrs__.timeout.default
+    web = WebConfig()
+    documented = {}
+    for name, default, low, high in stated:
+        key = name if name in BOUNDS else f"web.{name}"
+        documented[key] = (float(low), float(high))
+        expected = defaults[name] if name in defaults else getattr(web, name)
+        assert float(default) == expected, name
+    assert documented == {
+        key: (float(lo), float(hi)) for key, (lo, hi) in BOUNDS.items()
+    }

@@ -14,7 +14,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.parse import ParseClient
 from boredbot.provision import provision_embedded
-from boredbot.updater import Updater, updater_service
+from boredbot.updater import STOP_GRACE, Updater, updater_service
 
 
 class UpdaterTests(SynchronousTestCase):
@@ -243,3 +243,33 @@ class LoopTests(SynchronousTestCase):
         holding.answer_all(b'{"updatedAt": "t"}')
         settle(http)
         self.assertEqual(len(stopped), 1)
+
+    def test_stopping_cuts_off_a_tick_that_outlasts_the_grace(self) -> None:
+        # A backend that takes every request and answers none, with a
+        # client timeout longer than the grace: the stop ends in 5 s.
+        holding = Holding()
+        http = StubTreq(mounted(holding))
+        clock = EmbeddedParse().clock
+        updater = Updater(
+            ParseClient(UPDATES, http, clock, timeout=60),
+            ParseClient(MOOD, http, clock, timeout=60),
+            clock,
+        )
+        service = updater_service(updater, 10, clock)
+        service.startService()
+        settle(http)
+        stopping = service.stopService()
+        clock.advance(STOP_GRACE - 0.1)
+        self.assertNoResult(stopping)
+        with capturedLogs() as events:
+            clock.advance(0.1)
+            settle(http)
+        self.successResultOf(stopping)
+        self.assertEqual(STOP_GRACE, 5.0)
+        self.assertTrue(
+            any(
+                "cut off the iteration in flight" in str(e.get("log_format"))
+                for e in events
+            ),
+            events,
+        )
