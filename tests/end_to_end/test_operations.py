@@ -7,6 +7,8 @@ alert rules.
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +72,39 @@ class Process:
         )
 
 
+def _scraped_under_load(web: Process, updater: Process, prometheus: Prometheus) -> None:
+    # The page under wrk's load while Prometheus (every second) and the
+    # test scrape both processes: every scrape answers, and both processes
+    # serve on every port afterwards.
+    load = subprocess.Popen(
+        ["wrk", "-t1", "-c32", "-d8s", web.web + "/"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        scrapes = 0
+        while load.poll() is None:
+            for process in (web, updater):
+                status, _, text = http("GET", f"http://{process.ops}/metrics")
+                assert status == 200, process.running.fail(f"scrape: {status}")
+                assert "boredbot_build_info" in text
+                scrapes += 1
+            time.sleep(0.2)
+        output = load.communicate(timeout=30)[0]
+    finally:
+        load.kill()
+    assert scrapes >= 20, scrapes
+    assert "requests in" in output, output
+    for process in (web, updater):
+        assert http("GET", f"http://{process.ops}/healthz")[0] == 200
+        assert process.running.process.poll() is None
+        assert "Unhandled" not in process.running.output()
+    assert http("GET", web.web + "/")[0] == 200
+    targets = prometheus.api("/api/v1/targets")["activeTargets"]
+    assert {target["health"] for target in targets} == {"up"}, targets
+
+
 @pytest.fixture
 def processes(accounts: Accounts, tmp_path: Path) -> Iterator[tuple[Process, Process]]:
     started = []
@@ -108,6 +143,7 @@ def test_an_account_down_and_back_seen_by_probes_metrics_and_prometheus(
         )
         # Alerts on absent series are pending until the first scrapes land.
         eventually(lambda: prometheus.alerts() == {}, timeout=30)
+        _scraped_under_load(web, updater, prometheus)
         updates_failures = updater.failures("updates")
 
         accounts.mood.stop()

@@ -20,10 +20,11 @@ from .processes import ProcessFailed, eventually
 PYTHON = "/opt/boredbot/bin/python"
 
 # Run in the probe: ask every task of a service (by DNS, tasks.<service>)
-# for a path; print one JSON object: address -> status (or error).
+# for a path; print one JSON object: address -> its JSON answer (or, for
+# "text", its status and text), or the error.
 _ASK_ALL = """
 import json, socket, sys, urllib.request
-service, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+service, port, path, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 try:
     addresses = sorted({a[4][0] for a in socket.getaddrinfo("tasks." + service, port)})
 except socket.gaierror:
@@ -32,7 +33,10 @@ answers = {}
 for address in addresses:
     try:
         with urllib.request.urlopen(f"http://{address}:{port}{path}", timeout=3) as r:
-            answers[address] = json.load(r)
+            if kind == "text":
+                answers[address] = {"status": r.status, "text": r.read().decode()}
+            else:
+                answers[address] = json.load(r)
     except Exception as problem:
         answers[address] = {"error": repr(problem)}
 print(json.dumps(answers))
@@ -121,12 +125,16 @@ class Stack:
     def service(self, name: str) -> str:
         return f"{self.name}_{name}"
 
-    def ask_all(self, service: str, port: int, path: str) -> dict[str, Any]:
+    def ask_all(
+        self, service: str, port: int, path: str, text: bool = False
+    ) -> dict[str, Any]:
         """
-        Every task of C{service} asked for C{path}: address to answer.
+        Every task of C{service} asked for C{path}: address to its JSON
+        answer, or with C{text} to C{{"status": ..., "text": ...}}.
         """
+        kind = "text" if text else "json"
         out = docker(
-            "exec", self.probe, PYTHON, "-c", _ASK_ALL, service, str(port), path
+            "exec", self.probe, PYTHON, "-c", _ASK_ALL, service, str(port), path, kind
         )
         return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

@@ -58,6 +58,22 @@ def test_every_web_replica_serves_what_the_one_updater_posted(stack: Stack) -> N
     assert ready["ready"] is True
 
 
+def test_every_task_scraped_twice_still_serves(stack: Stack) -> None:
+    # Every task runs with metrics on: scrapes must leave each one whole.
+    for _ in range(2):
+        for service in ("web", "updater"):
+            scraped = stack.ask_all(service, 9100, "/metrics", text=True)
+            assert len(scraped) == (3 if service == "web" else 1), scraped
+            for answer in scraped.values():
+                assert answer.get("status") == 200, answer
+                assert "boredbot_build_info" in answer["text"]
+    statuses = _statuses(stack)
+    assert len(statuses) == 3, statuses
+    assert all("lines" in status for status in statuses.values()), statuses
+    for health in stack.ask_all("updater", 9100, "/healthz", text=True).values():
+        assert health == {"status": 200, "text": "ok\n"}, health
+
+
 def test_scaling_web_up_and_down_fails_no_request(stack: Stack) -> None:
     polling = stack.start_polling(60)
     for replicas in (5, 3):
