@@ -20,11 +20,14 @@ from attrs import field, frozen
 from luggage.hardening import read_networks
 from luggage.secret import Secret
 
+from .diary import MOST_LINES
 from .parse import DEFAULT_TIMEOUT, ParseAccount, url_problem
 
 ACCOUNTS = ("updates", "mood")
 DEFAULT_INTERVAL = 10.0
 DEFAULT_LISTEN = "tcp:8000"
+#: How many lines the updates account keeps (see L{boredbot.diary}).
+DEFAULT_RETENTION = 1_000
 
 #: The bounds of every number setting, by dotted key: the least and the
 #: most it may be (seconds, or a count for C{web.poke_burst}). Each is
@@ -32,6 +35,7 @@ DEFAULT_LISTEN = "tcp:8000"
 BOUNDS: Mapping[str, tuple[float, float]] = {
     "interval": (0.1, 86_400.0),
     "timeout": (0.1, 300.0),
+    "retention": (1, MOST_LINES),
     "web.fresh": (0.0, 3_600.0),
     "web.max_stale": (0.1, 604_800.0),
     "web.poke_window": (0.0, 60.0),
@@ -107,6 +111,7 @@ class BotConfig:
     updates: ParseAccount
     mood: ParseAccount
     interval: float = DEFAULT_INTERVAL
+    retention: int = DEFAULT_RETENTION
     listen: str = DEFAULT_LISTEN
     timeout: float = DEFAULT_TIMEOUT
     embedded: EmbeddedBackend | None = None
@@ -147,6 +152,7 @@ def read_config(
         # "secrets": the encrypted values' table, read by the SecretReader.
         {
             "interval",
+            "retention",
             "listen",
             "timeout",
             "metrics",
@@ -164,6 +170,9 @@ def read_config(
         updates=reader.account(accounts, "updates", read_secret),
         mood=reader.account(accounts, "mood", read_secret),
         interval=reader.number(document, "interval", DEFAULT_INTERVAL),
+        retention=int(
+            reader.number(document, "retention", DEFAULT_RETENTION, whole=True)
+        ),
         listen=reader.text(document, "listen", "", DEFAULT_LISTEN),
         timeout=reader.number(document, "timeout", DEFAULT_TIMEOUT),
         embedded=None

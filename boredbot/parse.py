@@ -176,12 +176,16 @@ class ParseClient:
         where: Mapping[str, Any] | None = None,
         order: Sequence[str] = (),
         limit: int | None = None,
+        skip: int = 0,
         count: bool = False,
     ) -> QueryResult:
         """
-        Find objects: C{order} names fields (C{"-createdAt"} for descending).
+        Find objects: C{order} names fields (C{"-createdAt"} for descending);
+        C{skip} passes over as many first.
         """
-        params = query_parameters(where=where, order=order, limit=limit, count=count)
+        params = query_parameters(
+            where=where, order=order, limit=limit, skip=skip, count=count
+        )
         answer = await self._call("find", "GET", _class_path(class_name), params=params)
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list):
@@ -231,6 +235,45 @@ class ParseClient:
         Delete an object (the bot's keys may not: for provisioning).
         """
         await self._call("delete", "DELETE", _object_path(class_name, object_id))
+
+    async def batch(
+        self, operations: Sequence[tuple[str, str, Mapping[str, Any] | None]]
+    ) -> list[dict[str, Any]]:
+        """
+        Several operations in one request (Parse's C{POST /batch}), each
+        C{(method, path under the mount, body)}, e.g. C{("DELETE",
+        "/classes/lines/ID", None)}; each succeeds or fails on its own.
+
+        @return: each operation's answer, in order.
+        @raise ParseError: naming the first operation that failed.
+        """
+        mount = urlsplit(self.account.url).path.rstrip("/")
+        requests = []
+        for method, path, body in operations:
+            request: dict[str, Any] = {"method": method, "path": mount + path}
+            if body is not None:
+                request["body"] = dict(body)
+            requests.append(request)
+        answer = await self._call(
+            "batch", "POST", "/batch", body={"requests": requests}
+        )
+        if not isinstance(answer, list) or len(answer) != len(operations):
+            raise self._malformed(200, "a batch answer of another length")
+        results = []
+        for (method, path, _), each in zip(operations, answer, strict=True):
+            if isinstance(each, dict) and isinstance(each.get("success"), dict):
+                results.append(each["success"])
+                continue
+            failure = each.get("error") if isinstance(each, dict) else None
+            failure = failure if isinstance(failure, dict) else {}
+            code = failure.get("code")
+            raise ParseError(
+                self.account.name,
+                400,
+                code if isinstance(code, int) else None,
+                f"{method} {path}: {failure.get('error', 'failed in a batch')}",
+            )
+        return results
 
     async def get_schema(self, class_name: str) -> dict[str, Any]:
         """
@@ -382,14 +425,18 @@ class ParseClient:
         )
 
     def _refusal(self, status: int, answer: Any, content: bytes) -> ParseError:
-        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+        # Parse Server words a refusal {"code", "error"}, and a failure of
+        # its own {"code": 1, "message"}.
+        if isinstance(answer, dict):
             code = answer.get("code")
-            return ParseError(
-                self.account.name,
-                status,
-                code if isinstance(code, int) else None,
-                answer["error"],
-            )
+            for key in ("error", "message"):
+                if isinstance(answer.get(key), str):
+                    return ParseError(
+                        self.account.name,
+                        status,
+                        code if isinstance(code, int) else None,
+                        answer[key],
+                    )
         text = content.decode("utf-8", "replace").strip()[:200]
         return ParseError(self.account.name, status, None, text or "no message")
 
@@ -406,6 +453,7 @@ def query_parameters(
     where: Mapping[str, Any] | None = None,
     order: Sequence[str] = (),
     limit: int | None = None,
+    skip: int = 0,
     count: bool = False,
 ) -> dict[str, str]:
     """
@@ -418,6 +466,8 @@ def query_parameters(
         params["order"] = ",".join(order)
     if limit is not None:
         params["limit"] = str(limit)
+    if skip:
+        params["skip"] = str(skip)
     if count:
         params["count"] = "1"
     return params

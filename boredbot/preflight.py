@@ -23,8 +23,9 @@ from urllib.parse import urlencode
 
 from attrs import frozen
 
+from .diary import LINES
 from .parse import ParseAccount
-from .updater import CURRENT, LINES
+from .updater import CURRENT
 
 #: What each account's check reads: the least the bot will need.
 _PROBES = {"updates": LINES, "mood": CURRENT}

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -32,7 +33,9 @@ from luggage.parselite.query import read_query
 from luggage.secret import Secret
 from luggage.twistd import HTTPClientService
 
-from .config import BOUNDS
+from .archive import Archive, ArchiveError
+from .config import BOUNDS, DEFAULT_RETENTION
+from .diary import LINES, POSTED, SEQ, SLOT, is_line
 from .mood import Mood
 from .parse import (
     ParseAccount,
@@ -44,7 +47,7 @@ from .parse import (
     query_parameters,
     url_problem,
 )
-from .updater import COUNT, CURRENT, LINES, POKES, POKES_SEEN
+from .updater import COUNT, CURRENT, POKES, POKES_SEEN
 
 #: The operations a class-level permission governs.
 OPERATIONS = ("find", "count", "get", "create", "update", "delete", "addField")
@@ -86,13 +89,24 @@ class ClassPlan:
 
 _READ = frozenset({"find", "count", "get"})
 
-#: Every account's classes. The bot posts lines but never changes them;
-#: it updates its one mood but never deletes it (provisioning creates it);
+#: Every account's classes. The bot writes lines over the slots of a ring
+#: that provisioning makes (it creates and deletes none; see
+#: boredbot.diary); it updates its one mood but never deletes it;
 #: web processes raise the one pokes counter (provisioning creates it) and
 #: the updater reads it: nobody but the master key creates or deletes.
 PLANS: Mapping[str, tuple[ClassPlan, ...]] = {
     "updates": (
-        ClassPlan(LINES, {"status": "String", "mood": "String"}, _READ | {"create"}),
+        ClassPlan(
+            LINES,
+            {
+                SLOT: "Number",
+                SEQ: "Number",
+                "status": "String",
+                "mood": "String",
+                POSTED: "Date",
+            },
+            _READ | {"update"},
+        ),
     ),
     "mood": (
         ClassPlan(
@@ -128,6 +142,7 @@ class ParseAdmin(Protocol):
         where: Mapping[str, Any] | None = None,
         order: Sequence[str] = (),
         limit: int | None = None,
+        skip: int = 0,
         count: bool = False,
     ) -> QueryResult: ...
 
@@ -140,6 +155,10 @@ class ParseAdmin(Protocol):
     ) -> dict[str, Any]: ...
 
     async def delete(self, class_name: str, object_id: str) -> None: ...
+
+    async def batch(
+        self, operations: Sequence[tuple[str, str, Mapping[str, Any] | None]]
+    ) -> list[dict[str, Any]]: ...
 
     async def get_schema(self, class_name: str) -> dict[str, Any]: ...
 
@@ -165,11 +184,18 @@ class ProvisionError(Exception):
         return f"{self.account} account: {self.problem}"
 
 
-async def provision(admin: ParseAdmin, now: str) -> list[str]:
+async def provision(
+    admin: ParseAdmin,
+    now: str,
+    retention: int = DEFAULT_RETENTION,
+    archive: Archive | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[str]:
     """
     Make the account C{admin} talks to (with its master key) hold the
-    classes of L{PLANS}; the mood account, its pokes counter and its first
-    mood.
+    classes of L{PLANS}; the updates account, its ring of C{retention}
+    lines (see L{_provision_ring}); the mood account, its pokes counter
+    and its first mood.
 
     An account provisioned by the version before the counter (one C{pokes}
     object per poke, created by the REST key) is migrated: its permissions
@@ -179,15 +205,272 @@ async def provision(admin: ParseAdmin, now: str) -> list[str]:
     interrupted migration is finished by the next run.
 
     @param now: the time to record as the first mood's C{since}.
+    @param archive: where lines removed from the updates account are
+        kept first; without one, provisioning that would remove a line is
+        refused.
+    @param progress: told how a long run goes, a line at a time.
     @return: one line for each thing done or found already done.
     """
     account = admin.account.name
     report = []
+    # The classes first: their permissions are narrowed before any object
+    # is moved, so that no client adds an old-style object meanwhile.
     for plan in PLANS[account]:
         report.append(await _provision_class(admin, plan))
+    if account == "updates":
+        ring = _RingPlan(admin, retention, archive, progress or (lambda line: None))
+        report.extend(await ring.provision())
     if account == "mood":
         report.extend(await _provision_pokes(admin, now))
     return report
+
+
+#: Operations per batch request.
+_BATCH = 50
+#: Parse Server's answer when it fails inside.
+_INTERNAL_ERROR = (500, 1)
+
+
+class _RingPlan:
+    """
+    Make the updates account's C{lines} a ring of exactly C{retention}
+    slots (see L{boredbot.diary}), keeping the newest C{retention} lines,
+    whatever the account held: nothing (a new account), one object per line
+    (the version before the ring), or a ring of another size.
+
+    In this order, each step safe to interrupt (the next run finishes the
+    work, and the archive never holds an object twice):
+
+     1. the oldest lines beyond C{retention} (old-style ones first, then
+        the ring's) are written to the archive, flushed, then deleted;
+     2. empty slots beyond C{retention} are deleted;
+     3. the old-style lines left become slots in place, newest first, each
+        given a C{seq} below the ring's lowest (so their order holds) and
+        its C{createdAt} as the time it was C{posted};
+     4. slots labelled C{retention} or above take free labels;
+     5. empty slots are added until the ring holds C{retention}.
+    """
+
+    def __init__(
+        self,
+        admin: ParseAdmin,
+        retention: int,
+        archive: Archive | None,
+        progress: Callable[[str], None],
+    ) -> None:
+        self._admin = admin
+        self._retention = retention
+        self._archive = archive
+        self._progress = progress
+        self._batches = True
+
+    async def _batch(
+        self, operations: Sequence[tuple[str, str, Mapping[str, Any] | None]]
+    ) -> None:
+        # Parse's /batch, or one request per operation where the server's
+        # /batch fails inside (Parse Server 9.10 beside router 2.3 answers
+        # every batch with a 500).
+        if self._batches:
+            try:
+                await self._admin.batch(operations)
+                return
+            except ParseError as failure:
+                if (failure.status, failure.code) != _INTERNAL_ERROR:
+                    raise
+                self._batches = False
+                self._progress(
+                    f"the server's /batch fails ({failure}); one request per"
+                    " operation instead"
+                )
+        for method, path, body in operations:
+            await _one_by_one(self._admin, method, path, body)
+
+    async def provision(self) -> list[str]:
+        report: list[str] = []
+        ring = await self._ring()
+        old = await self._count({SLOT: {"$exists": False}})
+        filled = [slot for slot in ring if is_line(slot)]
+        excess = old + len(filled) - self._retention
+        if excess > 0:
+            report.extend(await self._remove_oldest(excess, old, filled))
+            ring = await self._ring()
+            old = await self._count({SLOT: {"$exists": False}})
+        empty = [slot for slot in ring if not is_line(slot)]
+        surplus = len(ring) + old - self._retention
+        if surplus > 0:
+            doomed = sorted(empty, key=lambda slot: -slot[SLOT])[:surplus]
+            await self._delete(doomed)
+            report.append(f"{LINES}: removed {len(doomed)} empty slot(s)")
+            ring = await self._ring()
+        if old:
+            moved = await self._move_old_lines(ring)
+            report.append(f"{LINES}: moved {moved} line(s) into the ring")
+            ring = await self._ring()
+        relabelled = await self._relabel(ring)
+        if relabelled:
+            report.append(f"{LINES}: relabelled {relabelled} slot(s)")
+            ring = await self._ring()
+        missing = self._retention - len(ring)
+        if missing > 0:
+            await self._add_empty(ring, missing)
+            report.append(
+                f"{LINES}: made a ring of {self._retention} slots"
+                if not ring
+                else f"{LINES}: grew the ring from {len(ring)} to {self._retention}"
+                " slots"
+            )
+        if not report:
+            report.append(f"{LINES}: has its ring of {self._retention} slots already")
+        return report
+
+    async def _ring(self) -> list[dict[str, Any]]:
+        return await self._all({SLOT: {"$exists": True}}, [SLOT])
+
+    async def _all(
+        self, where: Mapping[str, Any], order: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while True:
+            page = await self._admin.find(
+                LINES, where=where, order=order, limit=_PAGE, skip=len(found)
+            )
+            found.extend(page.results)
+            if len(page.results) < _PAGE:
+                return found
+
+    async def _count(self, where: Mapping[str, Any]) -> int:
+        counted = await self._admin.find(LINES, where=where, limit=0, count=True)
+        return counted.count or 0
+
+    async def _remove_oldest(
+        self, excess: int, old: int, filled: list[dict[str, Any]]
+    ) -> list[str]:
+        archive = self._archive
+        total = old + len(filled)
+        if archive is None:
+            raise ProvisionError(
+                self._admin.account.name,
+                f"{LINES} holds {total} line(s), {excess} more than a retention"
+                f" of {self._retention}: name a file to archive them in"
+                " (--archive FILE) or keep more (--retention)",
+            )
+        report = []
+        from_old = min(excess, old)
+        if from_old:
+            await self._archive_old(archive, from_old)
+            report.append(
+                f"{LINES}: archived {from_old} old line(s) to {archive.path}"
+                " and deleted them"
+            )
+        from_ring = excess - from_old
+        if from_ring:
+            oldest = sorted(filled, key=lambda slot: slot[SEQ])[:from_ring]
+            archive.keep(oldest)
+            await self._delete(oldest)
+            report.append(
+                f"{LINES}: archived the {from_ring} oldest line(s) of the ring to"
+                f" {archive.path} and removed their slots"
+            )
+        return report
+
+    async def _archive_old(self, archive: Archive, count: int) -> None:
+        # Oldest first, a page at a time: archived and flushed, then
+        # deleted. An interrupted run leaves a page archived and not yet
+        # deleted: the archive skips it the next time.
+        done = 0
+        started = time.monotonic()
+        while done < count:
+            page = await self._admin.find(
+                LINES,
+                where={SLOT: {"$exists": False}},
+                order=["createdAt"],
+                limit=min(_PAGE, count - done),
+            )
+            if not page.results:
+                break
+            archive.keep(page.results)
+            await self._delete(page.results)
+            done += len(page.results)
+            rate = done / max(time.monotonic() - started, 1e-6)
+            self._progress(
+                f"{LINES}: archived and deleted {done} of {count} old line(s),"
+                f" {count - done} left ({rate:.0f}/s)"
+            )
+
+    async def _move_old_lines(self, ring: list[dict[str, Any]]) -> int:
+        # Newest first: each takes the seq below the lowest so far, so an
+        # interrupted run resumes below what it did.
+        seqs = [slot[SEQ] for slot in ring if is_line(slot)]
+        seq = int(min(seqs, default=1)) - 1
+        free = iter(sorted(set(range(self._retention)) - _labels(ring)))
+        moved = 0
+        while True:
+            page = await self._admin.find(
+                LINES,
+                where={SLOT: {"$exists": False}},
+                order=["-createdAt"],
+                limit=_BATCH,
+            )
+            if not page.results:
+                return moved
+            operations = []
+            for line in page.results:
+                fields = {
+                    SLOT: next(free),
+                    SEQ: seq,
+                    POSTED: {"__type": "Date", "iso": line["createdAt"]},
+                }
+                operations.append(("PUT", _object_path(line), fields))
+                seq -= 1
+            await self._batch(operations)
+            moved += len(operations)
+            self._progress(f"{LINES}: moved {moved} line(s) into the ring")
+
+    async def _relabel(self, ring: list[dict[str, Any]]) -> int:
+        free = iter(sorted(set(range(self._retention)) - _labels(ring)))
+        stray = [slot for slot in ring if slot[SLOT] >= self._retention]
+        operations = [("PUT", _object_path(slot), {SLOT: next(free)}) for slot in stray]
+        for start in range(0, len(operations), _BATCH):
+            await self._batch(operations[start : start + _BATCH])
+        return len(operations)
+
+    async def _add_empty(self, ring: list[dict[str, Any]], count: int) -> None:
+        free = sorted(set(range(self._retention)) - _labels(ring))[:count]
+        operations: list[tuple[str, str, Mapping[str, Any] | None]] = [
+            ("POST", f"/classes/{LINES}", {SLOT: label}) for label in free
+        ]
+        for start in range(0, len(operations), _BATCH):
+            await self._batch(operations[start : start + _BATCH])
+
+    async def _delete(self, objects: Sequence[Mapping[str, Any]]) -> None:
+        operations: list[tuple[str, str, Mapping[str, Any] | None]] = [
+            ("DELETE", _object_path(found), None) for found in objects
+        ]
+        for start in range(0, len(operations), _BATCH):
+            await self._batch(operations[start : start + _BATCH])
+
+
+async def _one_by_one(
+    admin: ParseAdmin, method: str, path: str, body: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    # One operation of a batch, as its own request.
+    _, _, class_name, *object_id = path.split("/")
+    if method == "POST" and not object_id:
+        return await admin.create(class_name, body or {})
+    if method == "PUT" and len(object_id) == 1:
+        return await admin.update(class_name, object_id[0], body or {})
+    if method == "DELETE" and len(object_id) == 1:
+        await admin.delete(class_name, object_id[0])
+        return {}
+    raise ValueError(f"not a batch operation: {method} {path}")
+
+
+def _labels(ring: Sequence[Mapping[str, Any]]) -> set[int]:
+    return {int(slot[SLOT]) for slot in ring}
+
+
+def _object_path(found: Mapping[str, Any]) -> str:
+    return f"/classes/{LINES}/{found['objectId']}"
 
 
 async def _provision_pokes(admin: ParseAdmin, now: str) -> list[str]:
@@ -252,17 +535,22 @@ async def _delete_all(
 
 
 def provision_embedded(
-    store: ObjectStore, account: str, application_id: str, now: str
+    store: ObjectStore,
+    account: str,
+    application_id: str,
+    now: str,
+    retention: int = DEFAULT_RETENTION,
+    archive: Archive | None = None,
 ) -> list[str]:
     """
     Provision an app of the embedded server in-process, with the same
     L{provision} as over HTTP (so an embedded database kept in a file is
-    migrated as a real account is).
+    migrated, and its ring resized, as a real account is).
 
     @return: what L{provision} reports.
     """
     admin = _StoreAdmin(store, ParseAccount(account, "", application_id, Secret("")))
-    done = Deferred.fromCoroutine(provision(admin, now))
+    done = Deferred.fromCoroutine(provision(admin, now, retention, archive))
     # The store answers at once: nothing here waits for I/O.
     results: list[Any] = []
     done.addBoth(results.append)
@@ -302,9 +590,12 @@ class _StoreAdmin:
         where: Mapping[str, Any] | None = None,
         order: Sequence[str] = (),
         limit: int | None = None,
+        skip: int = 0,
         count: bool = False,
     ) -> QueryResult:
-        arguments = query_parameters(where=where, order=order, limit=limit, count=count)
+        arguments = query_parameters(
+            where=where, order=order, limit=limit, skip=skip, count=count
+        )
         with self._as_client():
             found = self._store.find(self._app, class_name, read_query(arguments))
         return QueryResult(found["results"], found.get("count"))
@@ -324,6 +615,14 @@ class _StoreAdmin:
     async def delete(self, class_name: str, object_id: str) -> None:
         with self._as_client():
             self._store.delete(self._app, class_name, object_id)
+
+    async def batch(
+        self, operations: Sequence[tuple[str, str, Mapping[str, Any] | None]]
+    ) -> list[dict[str, Any]]:
+        return [
+            await _one_by_one(self, method, path, body)
+            for method, path, body in operations
+        ]
 
     async def get_schema(self, class_name: str) -> dict[str, Any]:
         with self._as_client():
@@ -403,6 +702,20 @@ class Options(usage.Options):
         ["application-id", "a", None, "The account's Application ID."],
         ["master-key-file", "m", None, "A file holding the master key, or '-'."],
         ["timeout", "t", 10.0, "Seconds each request may take.", float],
+        [
+            "retention",
+            "r",
+            DEFAULT_RETENTION,
+            "How many lines the updates account keeps: the size of its ring.",
+            int,
+        ],
+        [
+            "archive",
+            None,
+            None,
+            "Append the lines that provisioning removes (beyond the retention)"
+            " to this JSON Lines file first; needed to remove any.",
+        ],
     ]
 
     def postOptions(self) -> None:
@@ -422,6 +735,17 @@ class Options(usage.Options):
             raise usage.UsageError(
                 f"--timeout: must be a number of seconds from {low:g} to {high:g}"
             )
+        low, high = BOUNDS["retention"]
+        if not low <= self["retention"] <= high:
+            raise usage.UsageError(
+                f"--retention: must be a whole number from {low:g} to {high:g}"
+            )
+        try:
+            self["archive-file"] = (
+                None if self["archive"] is None else Archive(self["archive"])
+            )
+        except ArchiveError as problem:
+            raise usage.UsageError(f"--archive: {problem}") from None
         self["master-key"] = _read_master_key(self["master-key-file"])
 
 
@@ -454,10 +778,21 @@ async def _run(reactor: Any, options: Options) -> None:
         account, http.client, reactor, options["timeout"], options["master-key"]
     )
     print(f"provisioning the {account.name} account at {account.url}", flush=True)
+
+    def progress(line: str) -> None:
+        print(f"  ... {line}", flush=True)
+
     try:
-        for line in await provision(admin, parse_date(reactor.seconds())):
+        report = await provision(
+            admin,
+            parse_date(reactor.seconds()),
+            options["retention"],
+            options["archive-file"],
+            progress,
+        )
+        for line in report:
             print(f"  {line}", flush=True)
-    except (ParseError, ParseUnavailable, ProvisionError) as problem:
+    except (ParseError, ParseUnavailable, ProvisionError, ArchiveError) as problem:
         raise SystemExit(f"boredbot-provision: {problem}") from None
     finally:
         await http.stopService()

@@ -16,9 +16,10 @@ from twisted.logger import Logger
 
 from luggage.cache import ReadCache, Reading
 
+from .diary import LINES, POSTED, SEQ
 from .metrics import Metrics
 from .parse import ParseClient, ParseError, ParseUnavailable
-from .updater import CURRENT, LINES
+from .updater import CURRENT
 
 #: How many lines the page shows.
 LATEST = 20
@@ -37,7 +38,8 @@ class Status:
     said, and how well it knows it.
 
     @ivar mood: the mood account's C{current} objects (none or one).
-    @ivar lines: the latest lines, newest first.
+    @ivar lines: the latest lines, newest first, each its C{status},
+        C{mood} and C{createdAt} (when it was posted).
     """
 
     mood: Reading[Objects]
@@ -108,6 +110,12 @@ def describe(reading: Reading[Any]) -> dict[str, Any]:
     }
 
 
+def _iso(date: Any) -> str | None:
+    # A Parse Date's ISO text.
+    iso = date.get("iso") if isinstance(date, dict) else None
+    return iso if isinstance(iso, str) else None
+
+
 def iso_time(moment: float | None) -> str | None:
     """
     A POSIX time as ISO 8601 UTC to the second, or L{None}.
@@ -163,9 +171,23 @@ class StatusSource:
         return Status(mood=self._mood_cache.peek(), lines=self._lines_cache.peek())
 
     async def _read_lines(self) -> Objects:
-        return await self._read(
-            self._updates, LINES, order=["-createdAt"], limit=LATEST
+        found = await self._read(
+            self._updates,
+            LINES,
+            where={SEQ: {"$exists": True}},
+            order=[f"-{SEQ}"],
+            limit=LATEST,
         )
+        # A line's time is when it was posted, shown as "createdAt" as
+        # before the ring (its object was created by provisioning).
+        return [
+            {
+                "status": line.get("status"),
+                "mood": line.get("mood"),
+                "createdAt": _iso(line.get(POSTED)),
+            }
+            for line in found
+        ]
 
     async def _read_mood(self) -> Objects:
         return await self._read(self._mood, CURRENT, order=["createdAt"], limit=1)

@@ -30,6 +30,7 @@ from luggage.twistd import (
     web_service,
 )
 
+from .archive import Archive, ArchiveError
 from .config import (
     BotConfig,
     ConfigError,
@@ -42,7 +43,7 @@ from .ops import Operations
 from .parse import ParseClient, parse_date
 from .pokes import PokeCounter
 from .preflight import Fetch, Misconfigured, check_account
-from .provision import provision_embedded
+from .provision import ProvisionError, provision_embedded
 from .readiness import Readiness
 from .status import StatusSource
 from .unlock import DEFAULT_KEY_FILE, KEY_VARIABLE, KeySources, secret_reader
@@ -77,6 +78,15 @@ class Options(usage.Options):
         ["config", "c", None, "Run the configuration in the TOML file FILE."],
         ["listen", "l", None, "Serve the web page on this endpoint (e.g. tcp:8000)."],
         ["interval", "i", None, "Seconds between two updates.", float],
+        [
+            "retention",
+            None,
+            None,
+            "How many lines the updates account keeps [default: retention; 1000]"
+            " (the embedded backend's ring is made so; a real account's, by"
+            " boredbot-provision).",
+            int,
+        ],
         [
             "metrics",
             "m",
@@ -260,6 +270,7 @@ class Options(usage.Options):
 #: The options that override a setting, and the setting's dotted key.
 _OVERRIDES = {
     "interval": "interval",
+    "retention": "retention",
     "listen": "listen",
     "metrics": "metrics",
     "fresh": "web.fresh",
@@ -312,7 +323,7 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     )
     updater = status = None
     if not options["no-updater"]:
-        updater = Updater(updates, mood, reactor, metrics)
+        updater = Updater(updates, mood, reactor, metrics, bot.retention)
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
     pokes = None
     if not options["no-web"]:
@@ -377,9 +388,21 @@ def _embedded_backend(
             f"error: embedded.database: can't open {embedded.database!r}: {problem}"
         ) from None
     now = parse_date(reactor.seconds())
+    # A database kept in a file keeps what its ring drops beside it.
+    archive = None
+    if embedded.database != ":memory:":
+        try:
+            archive = Archive(f"{embedded.database}.archive.jsonl")
+        except ArchiveError as problem:
+            raise SystemExit(f"error: embedded.database: {problem}") from None
     apps = []
     for account in (bot.updates, bot.mood):
-        provision_embedded(store, account.name, account.application_id, now)
+        try:
+            provision_embedded(
+                store, account.name, account.application_id, now, bot.retention, archive
+            )
+        except (ProvisionError, ArchiveError) as problem:
+            raise SystemExit(f"error: embedded backend: {problem}") from None
         apps.append(ParseApp(account.application_id, account.rest_api_key))
     return parselite_service(reactor, embedded.listen, store, apps)
 

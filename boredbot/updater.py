@@ -2,15 +2,16 @@
 The updater: the loop that lives the bot's life.
 
 Every interval it reads the pokes counter, and a count above the one it
-recorded last means the bot was poked; it drives the mood machine, posts
-the resulting line to the updates account and records the mood, with the
-count it has seen, in the mood account. It is the only writer of the mood,
-so exactly one updater runs per bot.
+recorded last means the bot was poked; it drives the mood machine, writes
+the resulting line into the updates account's ring of lines (see
+L{boredbot.diary}) and records the mood, with the count it has seen, in the
+mood account. It is the only writer of the mood, so exactly one updater
+runs per bot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from attrs import frozen
@@ -21,11 +22,11 @@ from twisted.logger import Logger
 
 from luggage.twistd import GracefulTimerService
 
+from .diary import LINES, POSTED, SEQ, NoRing, Ring, load_ring
 from .metrics import Metrics
 from .mood import Mood, UnknownMood
 from .parse import ParseClient, ParseError, ParseUnavailable, parse_date
 
-LINES = "lines"
 CURRENT = "current"
 POKES = "pokes"
 #: The pokes counter's field, raised by web processes.
@@ -65,7 +66,8 @@ class NoCounter(Exception):
         )
 
 
-_BACKEND_ERRORS = (ParseError, ParseUnavailable, NoMood, NoCounter)
+_BACKEND_ERRORS = (ParseError, ParseUnavailable, NoMood, NoCounter, NoRing)
+_OBJECT_NOT_FOUND = 101
 
 
 class Updater:
@@ -87,8 +89,15 @@ class Updater:
         mood: ParseClient,
         clock: IReactorTime,
         metrics: Metrics | None = None,
+        retention: int | None = None,
     ) -> None:
+        """
+        @param retention: the ring's size the configuration expects; a ring
+            of another size is used as it is, with a warning.
+        """
         self._updates = updates
+        self._retention = retention
+        self._ring: Ring | None = None
         self._mood_account = mood
         self._clock = clock
         self._metrics = metrics
@@ -136,8 +145,7 @@ class Updater:
         change = mood.entertain(now) if await self._poked() else mood.tick(now)
         # The two accounts are independent: a failure of one does not keep
         # the other from being written.
-        line = {"status": change.status, "mood": change.mood}
-        if await self._attempt(self._updates.create(LINES, line)):
+        if await self._attempt(self._post(change.status, change.mood, now)):
             self._log.info("posted {status!r}", status=change.status, mood=change.mood)
         record: dict[str, object] = {**mood.record()}
         if self._pokes_seen is not None:
@@ -145,6 +153,36 @@ class Updater:
         await self._mood_account.update(CURRENT, self._current_id, record)
         if self._metrics is not None:
             self._metrics.set_mood(mood.mood)
+
+    async def _post(self, status: str, mood: str, now: str) -> None:
+        # Over the next slot of the ring, read once; a slot that has gone
+        # (provisioning resized the ring) makes it read again, and the line
+        # goes to the next slot of the ring as it is now.
+        line = {"status": status, "mood": mood, POSTED: {"__type": "Date", "iso": now}}
+        try:
+            await self._post_once(self._ring or await self._load_ring(), line)
+        except ParseError as failure:
+            if failure.code != _OBJECT_NOT_FOUND:
+                raise
+            await self._post_once(await self._load_ring(), line)
+
+    async def _post_once(self, ring: Ring, line: Mapping[str, object]) -> None:
+        slot, object_id = ring.next_slot()
+        seq = ring.next_seq()
+        await self._updates.update(LINES, object_id, {SEQ: seq, **line})
+        ring.wrote(slot, seq)
+
+    async def _load_ring(self) -> Ring:
+        ring = self._ring = await load_ring(self._updates)
+        if self._retention is not None and len(ring) != self._retention:
+            self._log.warn(
+                "the {account} account's ring holds {size} lines, the"
+                " configuration says {retention}; provision it to resize it",
+                account=self._updates.account.name,
+                size=len(ring),
+                retention=self._retention,
+            )
+        return ring
 
     async def _restore(self) -> Mood:
         found = await self._mood_account.find(CURRENT, order=["createdAt"], limit=1)
@@ -201,7 +239,7 @@ class Updater:
         return True
 
     def _log_failure(
-        self, failure: ParseError | ParseUnavailable | NoMood | NoCounter
+        self, failure: ParseError | ParseUnavailable | NoMood | NoCounter | NoRing
     ) -> None:
         self._complete = False
         self.last_failure_account = failure.account

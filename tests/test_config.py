@@ -150,8 +150,10 @@ def test_the_documented_defaults_and_bounds_are_enforced() -> None:
         r"``(\w+)`` \((?:whole )?number, default ([\d.]+), from ([\d.]+) to ([\d.]+)\)",
         text,
     )
-    defaults = {"interval": BotConfig.__attrs_attrs__.interval.default}
-    defaults["timeout"] = BotConfig.__attrs_attrs__.timeout.default
+    defaults = {
+        name: getattr(BotConfig.__attrs_attrs__, name).default
+        for name in ("interval", "timeout", "retention")
+    }
     web = WebConfig()
     documented = {}
     for name, default, low, high in stated:

@@ -33,12 +33,13 @@ class RestTests(SynchronousTestCase):
         return response.code, response.headers, body
 
     def test_create_answers_201_with_location(self) -> None:
-        code, headers, body = self._request("POST", "/classes/lines", {"status": "x"})
+        self.parse.open_class(UPDATES, "notes")
+        code, headers, body = self._request("POST", "/classes/notes", {"status": "x"})
         self.assertEqual(code, 201)
         self.assertEqual(set(body), {"objectId", "createdAt"})
         self.assertEqual(
             headers.getRawHeaders("location"),
-            [f"{UPDATES.url}/classes/lines/{body['objectId']}"],
+            [f"{UPDATES.url}/classes/notes/{body['objectId']}"],
         )
 
     def test_update_answers_updated_at(self) -> None:

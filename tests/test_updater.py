@@ -30,7 +30,11 @@ class UpdaterTests(SynchronousTestCase):
             self.parse.clock.advance(10)
 
     def _lines(self) -> list[str]:
-        found = resolve(self.updates.find("lines"), self.parse.http)
+        # The ring's lines, oldest first.
+        found = resolve(
+            self.updates.find("lines", where={"seq": {"$exists": True}}, order=["seq"]),
+            self.parse.http,
+        )
         return [line["status"] for line in found.results]
 
     def _current(self) -> list[dict[str, Any]]:

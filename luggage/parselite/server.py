@@ -22,6 +22,9 @@ from .jsontext import read_json, write_json
 from .query import read_query
 from .store import ObjectStore
 
+#: The most operations one batch may carry.
+MAX_BATCH = 1000
+
 
 @frozen
 class ParseApp:
@@ -61,20 +64,25 @@ class ParseLite:
     @_routes.route("/classes/<class_name>", methods=["POST"])
     def _create(self, request: IRequest, class_name: str) -> bytes:
         def create(access: Access) -> Any:
-            permissions = self._store.permissions(access.app, class_name)
-            access.require(permissions, "create")
-            created = self._store.create(
-                access.app,
-                class_name,
-                _json_object(request),
-                may_add_fields=access.may(permissions, "addField"),
-            )
+            created = self._create_object(access, class_name, _json_object(request))
             request.setResponseCode(201)
-            location = f"{_mount_url(request)}/classes/{class_name}/"
+            location = f"{_mount_url(request, '/classes/')}/classes/{class_name}/"
             request.setHeader(b"Location", location + created["objectId"])
             return created
 
         return self._answer(request, create)
+
+    def _create_object(
+        self, access: Access, class_name: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        permissions = self._store.permissions(access.app, class_name)
+        access.require(permissions, "create")
+        return self._store.create(
+            access.app,
+            class_name,
+            fields,
+            may_add_fields=access.may(permissions, "addField"),
+        )
 
     @_routes.route("/classes/<class_name>", methods=["GET"])
     def _find(self, request: IRequest, class_name: str) -> bytes:
@@ -99,26 +107,75 @@ class ParseLite:
     @_routes.route("/classes/<class_name>/<object_id>", methods=["PUT"])
     def _update(self, request: IRequest, class_name: str, object_id: str) -> bytes:
         def update(access: Access) -> Any:
-            permissions = self._store.permissions(access.app, class_name)
-            access.require(permissions, "update")
-            return self._store.update(
-                access.app,
-                class_name,
-                object_id,
-                _json_object(request),
-                may_add_fields=access.may(permissions, "addField"),
-            )
+            fields = _json_object(request)
+            return self._update_object(access, class_name, object_id, fields)
 
         return self._answer(request, update)
+
+    def _update_object(
+        self, access: Access, class_name: str, object_id: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        permissions = self._store.permissions(access.app, class_name)
+        access.require(permissions, "update")
+        return self._store.update(
+            access.app,
+            class_name,
+            object_id,
+            fields,
+            may_add_fields=access.may(permissions, "addField"),
+        )
 
     @_routes.route("/classes/<class_name>/<object_id>", methods=["DELETE"])
     def _delete(self, request: IRequest, class_name: str, object_id: str) -> bytes:
         def delete(access: Access) -> Any:
-            access.require(self._store.permissions(access.app, class_name), "delete")
-            self._store.delete(access.app, class_name, object_id)
-            return {}
+            return self._delete_object(access, class_name, object_id)
 
         return self._answer(request, delete)
+
+    def _delete_object(
+        self, access: Access, class_name: str, object_id: str
+    ) -> dict[str, Any]:
+        access.require(self._store.permissions(access.app, class_name), "delete")
+        self._store.delete(access.app, class_name, object_id)
+        return {}
+
+    @_routes.route("/batch", methods=["POST"])
+    def _batch(self, request: IRequest) -> bytes:
+        def batch(access: Access) -> Any:
+            requests = _json_object(request).get("requests")
+            if not isinstance(requests, list) or not 0 < len(requests) <= MAX_BATCH:
+                raise ParseFailure(
+                    400, INVALID_JSON, f"requests must be a list of 1 to {MAX_BATCH}"
+                )
+            mount = _mount_url(request, "/batch", with_host=False)
+            answers: list[dict[str, Any]] = []
+            for each in requests:
+                try:
+                    answers.append({"success": self._batched(access, mount, each)})
+                except ParseFailure as failure:
+                    answers.append({"error": failure.body()})
+            return answers
+
+        return self._answer(request, batch)
+
+    def _batched(self, access: Access, mount: str, each: Any) -> Any:
+        # One operation of a batch, each on its own (as in Parse Server,
+        # a batch is not a transaction): create, update or delete.
+        method = each.get("method") if isinstance(each, dict) else None
+        path = each.get("path") if isinstance(each, dict) else None
+        body = each.get("body", {}) if isinstance(each, dict) else None
+        if not (isinstance(path, str) and path.startswith(mount + "/classes/")):
+            raise ParseFailure(400, INVALID_JSON, "a batch path must name a class")
+        if not isinstance(body, dict):
+            raise ParseFailure(400, INVALID_JSON, "a batch body must be an object")
+        parts = path[len(mount + "/classes/") :].split("/")
+        if method == "POST" and len(parts) == 1:
+            return self._create_object(access, parts[0], body)
+        if method == "PUT" and len(parts) == 2:
+            return self._update_object(access, parts[0], parts[1], body)
+        if method == "DELETE" and len(parts) == 2:
+            return self._delete_object(access, parts[0], parts[1])
+        raise ParseFailure(400, INVALID_JSON, "unsupported batch operation")
 
     @_routes.route("/schemas/<class_name>", methods=["GET"])
     def _schema(self, request: IRequest, class_name: str) -> bytes:
@@ -224,10 +281,14 @@ def _schema_body(request: IRequest) -> tuple[dict[str, str], dict[str, Any] | No
     return fields, permissions
 
 
-def _mount_url(request: IRequest) -> str:
+def _mount_url(request: IRequest, route: str, with_host: bool = True) -> str:
     # Where this resource is mounted, as the client sees it: the request's
-    # URL up to "/classes/".
-    path = request.uri.decode("utf-8").partition("?")[0]
+    # URL up to its route ("/classes/", "/batch").
+    # The path, not the URI: its query string may hold any bytes.
+    path: str = request.path.decode("utf-8", "replace")
+    mount = path[: path.rindex(route)]
+    if not with_host:
+        return mount
     scheme = "https" if request.isSecure() else "http"
     host = _header(request, b"Host") or f"{request.getHost().host}"
-    return f"{scheme}://{host}{path[: path.rindex('/classes/')]}"
+    return f"{scheme}://{host}{mount}"

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from helpers.backends import App, Backend, provision
 from helpers.processes import http
@@ -64,9 +67,12 @@ def _token() -> str:
 
 
 def _create(
-    backend: Backend, class_name: str, fields: dict[str, Any]
+    backend: Backend, class_name: str, fields: dict[str, Any], app: App | None = None
 ) -> dict[str, Any]:
-    status, body = _status_and_body(backend, "POST", f"/classes/{class_name}", fields)
+    # With the master key: no class lets the REST key create.
+    status, body = _status_and_body(
+        backend, "POST", f"/classes/{class_name}", fields, app=app, master=True
+    )
     assert status == 201, body
     return body  # type: ignore[no-any-return]
 
@@ -80,7 +86,11 @@ def _line(backend: Backend) -> str:
 
 def test_create_answers_201_id_date_and_location(backend: Backend) -> None:
     status, headers, body = _call(
-        backend, "POST", "/classes/lines", {"status": _token(), "mood": "bored"}
+        backend,
+        "POST",
+        "/classes/lines",
+        {"status": _token(), "mood": "bored"},
+        master=True,
     )
     assert status == 201
     assert set(body) == {"objectId", "createdAt"}
@@ -235,7 +245,7 @@ def test_bad_where_json(backend: Backend) -> None:
 
 def test_field_of_the_wrong_type(backend: Backend) -> None:
     assert _status_and_body(
-        backend, "POST", "/classes/lines", {"status": 7, "mood": "x"}
+        backend, "POST", "/classes/lines", {"status": 7, "mood": "x"}, master=True
     ) == (
         400,
         {
@@ -247,7 +257,11 @@ def test_field_of_the_wrong_type(backend: Backend) -> None:
 
 def test_reserved_field_name(backend: Backend) -> None:
     assert _status_and_body(
-        backend, "POST", "/classes/lines", {"objectId": "abcdefghij", "status": "x"}
+        backend,
+        "POST",
+        "/classes/lines",
+        {"objectId": "abcdefghij", "status": "x"},
+        master=True,
     ) == (400, {"code": 105, "error": "objectId is an invalid field name."})
 
 
@@ -308,8 +322,9 @@ def test_permissions_refuse_what_the_bot_never_does(backend: Backend) -> None:
     [current] = _query(backend, "current", limit=1)["results"]
     poke = _counter(backend)["objectId"]
     for method, path, body in (
-        ("PUT", f"/classes/lines/{line}", {"status": "changed"}),
+        ("POST", "/classes/lines", {"status": "x", "mood": "y"}),
         ("DELETE", f"/classes/lines/{line}", None),
+        ("PUT", f"/classes/lines/{line}", {"unplanned": "field"}),
         ("POST", "/classes/current", {"mood": "bored"}),
         ("DELETE", f"/classes/current/{current['objectId']}", None),
         ("POST", "/classes/pokes", {}),
@@ -322,6 +337,58 @@ def test_permissions_refuse_what_the_bot_never_does(backend: Backend) -> None:
             method,
             path,
         )
+
+
+def test_the_rest_key_writes_a_line_over_a_slot(backend: Backend) -> None:
+    [slot] = _query(backend, "lines", where=json.dumps({"slot": 0}))["results"]
+    line = {
+        "seq": 1,
+        "status": _token(),
+        "mood": "bored",
+        "posted": {"__type": "Date", "iso": "2026-11-24T04:17:23.066Z"},
+    }
+    path = f"/classes/lines/{slot['objectId']}"
+    status, body = _status_and_body(backend, "PUT", path, line)
+    assert (status, list(body)) == (200, ["updatedAt"])
+    shown = _status_and_body(backend, "GET", path)[1]
+    assert (shown["status"], shown["posted"]) == (line["status"], line["posted"])
+
+
+def test_a_batch_answers_each_operation(backend: Backend) -> None:
+    app = backend.first
+    mount = urlsplit(app.url).path
+    first, second = _line(backend), _line(backend)
+    requests = [
+        {
+            "method": "PUT",
+            "path": f"{mount}/classes/lines/{first}",
+            "body": {"mood": "m"},
+        },
+        {"method": "DELETE", "path": f"{mount}/classes/lines/{second}"},
+        {"method": "DELETE", "path": f"{mount}/classes/lines/nothere123"},
+        {"method": "POST", "path": f"{mount}/classes/lines", "body": {"status": "b"}},
+    ]
+    status, answers = _status_and_body(
+        backend, "POST", "/batch", {"requests": requests}, master=True
+    )
+    assert status == 200
+    assert list(answers[0]["success"]) == ["updatedAt"]
+    assert answers[1] == {"success": {}}
+    assert answers[2] == {"error": NOT_FOUND}
+    assert set(answers[3]["success"]) == {"objectId", "createdAt"}
+    assert _status_and_body(backend, "GET", f"/classes/lines/{second}")[0] == 404
+
+
+def test_the_rest_key_batches_no_more_than_it_may_do(backend: Backend) -> None:
+    mount = urlsplit(backend.first.url).path
+    line = _line(backend)
+    status, answers = _status_and_body(
+        backend,
+        "POST",
+        "/batch",
+        {"requests": [{"method": "DELETE", "path": f"{mount}/classes/lines/{line}"}]},
+    )
+    assert (status, answers) == (200, [{"error": PERMISSION_DENIED[1]}])
 
 
 def test_master_key_may_what_the_rest_key_may_not(backend: Backend) -> None:
@@ -368,8 +435,11 @@ def test_schema_errors(backend: Backend) -> None:
 
 
 def test_provisioning_again_changes_nothing(backend: Backend) -> None:
+    # (Once to take in the lines other tests made with the master key.)
+    provision(backend.first, "updates", "mood")
     output = provision(backend.first, "updates", "mood")
     assert output.count("already as needed") == 3
+    assert "lines: has its ring of 1000 slots already" in output
     assert "pokes: has its counter already" in output
     assert "current: has a mood already" in output
 
@@ -430,3 +500,98 @@ def test_provisioning_migrates_the_previous_versions_pokes(backend: Backend) -> 
     assert "pokes: has its counter already" in again
     assert "current: has a mood already" in again
     assert "deleted" not in again
+
+
+# Migration of an account provisioned by the version before the ring
+
+
+def _lines_as_the_previous_version_left_them(app: App, count: int) -> list[str]:
+    # Its permissions (the REST key created one object per line), no ring,
+    # and COUNT lines, oldest first.
+    def master(method: str, path: str, body: Any = None) -> Any:
+        status, _, answer = http(method, app.url + path, body, app.master_headers())
+        assert status in (200, 201), (path, answer)
+        return answer
+
+    old = {op: {"*": True} for op in ("find", "count", "get", "create")}
+    old.update({op: {} for op in ("update", "delete", "addField")})
+    master(
+        "PUT",
+        "/schemas/lines",
+        {"classLevelPermissions": {**old, "protectedFields": {"*": []}}},
+    )
+    mount = urlsplit(app.url).path
+    while found := master("GET", "/classes/lines?limit=50")["results"]:
+        deletes = [
+            {"method": "DELETE", "path": f"{mount}/classes/lines/{line['objectId']}"}
+            for line in found
+        ]
+        master("POST", "/batch", {"requests": deletes})
+    statuses = []
+    for number in range(count):
+        status = f"old line {number}"
+        body = {"status": status, "mood": "bored"}
+        assert http("POST", app.url + "/classes/lines", body, app.headers())[0] == 201
+        statuses.append(status)
+        time.sleep(0.003)  # dates have millisecond resolution
+    return statuses
+
+
+def _provision_refused(app: App, *options: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "boredbot.provision", "--account", "updates",
+         "--url", app.url, "--application-id", app.application_id,
+         "--master-key-file", "-", *options],
+        input=app.master_key + "\n", capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    return done.stderr
+
+
+def test_provisioning_migrates_the_previous_versions_lines(
+    backend: Backend, tmp_path: Path
+) -> None:
+    app = backend.second
+    statuses = _lines_as_the_previous_version_left_them(app, 30)
+    created = {
+        line["status"]: line["createdAt"]
+        for line in _query(backend, "lines", app=app, limit=100)["results"]
+    }
+    # More lines than the retention, and no archive: refused, in one line.
+    refusal = _provision_refused(app, "--retention", "20")
+    assert refusal.count("\n") == 1, refusal
+    assert "lines holds 30 line(s), 10 more than a retention of 20" in refusal
+    assert "--archive FILE" in refusal
+    # ... but its permissions were narrowed first: no line can be added.
+    body = {"status": "new", "mood": "x"}
+    assert http("POST", app.url + "/classes/lines", body, app.headers())[0] == 400
+    archive = tmp_path / "archive.jsonl"
+    output = provision(
+        app, "updates", options=("--retention", "20", "--archive", str(archive))
+    )
+    assert f"lines: archived 10 old line(s) to {archive} and deleted them" in output
+    assert "lines: moved 20 line(s) into the ring" in output
+    # The archive holds exactly the ten oldest, every field kept.
+    archived = [json.loads(line) for line in archive.read_text().splitlines()]
+    assert [line["status"] for line in archived] == statuses[:10]
+    assert {"objectId", "createdAt", "updatedAt", "mood"} <= set(archived[0])
+    # The ring: the twenty newest, in their order, at their times.
+    where = json.dumps({"seq": {"$exists": True}})
+    ring = _query(backend, "lines", app=app, where=where, order="-seq", limit=100)
+    assert [line["status"] for line in ring["results"]] == statuses[:9:-1]
+    assert all(
+        line["posted"]["iso"] == created[line["status"]] for line in ring["results"]
+    )
+    # (Exact: unconstrained, Parse Server on PostgreSQL counts an estimate.)
+    every = json.dumps({"objectId": {"$exists": True}})
+    counted = _query(backend, "lines", app=app, where=every, limit=0, count=1)
+    assert counted["count"] == 20
+    again = provision(
+        app, "updates", options=("--retention", "20", "--archive", str(archive))
+    )
+    assert "lines: has its ring of 20 slots already" in again
+    assert len(archive.read_text().splitlines()) == 10
+    # Back to the default ring, for the tests that share this backend.
+    grown = provision(app, "updates")
+    assert "lines: grew the ring from 20 to 1000 slots" in grown

@@ -20,6 +20,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase as TestCase
 from twisted.web.resource import IResource, Resource
 
+from boredbot.diary import LINES, POSTED, SEQ, load_ring
 from boredbot.parse import ParseAccount, ParseClient, parse_date
 from boredbot.provision import provision_embedded
 from luggage.parselite import ObjectStore, ParseApp, ParseLite
@@ -36,6 +37,9 @@ MASTER_KEYS = {
     "updates": Secret("updates-master-key"),
     "mood": Secret("mood-master-key"),
 }
+#: The size of the test servers' rings: more than a page shows, small
+#: enough to provision in a blink.
+RETENTION = 30
 #: The moment every Clock in these tests starts at: 2026-11-24T04:17:23Z.
 START = 1_795_493_843.0
 
@@ -56,7 +60,7 @@ class EmbeddedParse:
     to be.
     """
 
-    def __init__(self, provisioned: bool = True) -> None:
+    def __init__(self, provisioned: bool = True, retention: int = RETENTION) -> None:
         self.clock = Clock()
         self.clock.advance(START)
         self.store = ObjectStore.open(":memory:", self.clock)
@@ -72,6 +76,7 @@ class EmbeddedParse:
                     account.name,
                     account.application_id,
                     parse_date(self.clock.seconds()),
+                    retention,
                 )
 
     def client(self, account: ParseAccount, timeout: float = 10.0) -> ParseClient:
@@ -87,6 +92,21 @@ class EmbeddedParse:
         return ParseClient(
             account, self.http, self.clock, master_key=MASTER_KEYS[account.name]
         )
+
+    def write_line(self, fields: dict[str, Any]) -> None:
+        """
+        Write a line into the updates account's ring as the updater does
+        (over the next slot, one C{seq} up, posted now).
+        """
+        master = self.master(UPDATES)
+        ring = resolve(load_ring(master), self.http)
+        _, object_id = ring.next_slot()
+        line = {
+            SEQ: ring.next_seq(),
+            POSTED: {"__type": "Date", "iso": parse_date(self.clock.seconds())},
+            **fields,
+        }
+        resolve(master.update(LINES, object_id, line), self.http)
 
     def open_class(self, account: ParseAccount, class_name: str) -> None:
         """

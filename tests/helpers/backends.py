@@ -41,10 +41,10 @@ class Backend:
     second: App
 
 
-def provision(app: App, *accounts: str) -> str:
+def provision(app: App, *accounts: str, options: tuple[str, ...] = ()) -> str:
     """
-    Provision C{app} for the bot's C{accounts} with C{boredbot-provision},
-    the master key on standard input; its output.
+    Provision C{app} for the bot's C{accounts} with C{boredbot-provision}
+    (and C{options}), the master key on standard input; its output.
     """
     output = []
     for account in accounts:
@@ -61,6 +61,7 @@ def provision(app: App, *accounts: str) -> str:
                 app.application_id,
                 "--master-key-file",
                 "-",
+                *options,
             ],
             input=app.master_key + "\n",
             capture_output=True,

@@ -108,6 +108,20 @@ class Postgres:
         )
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
+    def sql(self, database: str, statement: str) -> str:
+        """
+        Run C{statement} in C{database} with psql; its output.
+        """
+        done = subprocess.run(
+            [*self._as, str(self._bin / "psql"), "-h", "127.0.0.1",
+             "-p", str(self.port), "-U", "postgres", "-d", database,
+             "-v", "ON_ERROR_STOP=1", "-qAt", "-c", statement],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise ProcessFailed(f"psql failed:\n{statement}\n{done.stderr}")
+        return done.stdout
+
     def stop(self) -> None:
         try:
             self._run(
@@ -152,6 +166,8 @@ class ParseServer:
                 " (tools/install-test-deps does)"
             )
         port = free_port()
+        #: Its database in C{postgres}.
+        self.database = name.replace("-", "_")
         self.instance = ParseInstance(
             name=name,
             url=f"http://127.0.0.1:{port}/parse",
@@ -164,7 +180,7 @@ class ParseServer:
             appId=self.instance.application_id,
             restAPIKey=self.instance.rest_api_key,
             masterKey=self.instance.master_key,
-            databaseURI=postgres.create_database(name.replace("-", "_")),
+            databaseURI=postgres.create_database(self.database),
             port=port,
             serverURL=self.instance.url,
         )
