@@ -27,6 +27,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import react
 from twisted.python import usage
 
+from luggage.oneline import one_line
 from luggage.parselite import ObjectStore
 from luggage.parselite.errors import ParseFailure
 from luggage.parselite.query import read_query
@@ -793,7 +794,7 @@ async def _run(reactor: Any, options: Options) -> None:
         for line in report:
             print(f"  {line}", flush=True)
     except (ParseError, ParseUnavailable, ProvisionError, ArchiveError) as problem:
-        raise SystemExit(f"boredbot-provision: {problem}") from None
+        raise SystemExit(f"boredbot-provision: {one_line(str(problem))}") from None
     finally:
         await http.stopService()
     print("done", flush=True)
@@ -808,8 +809,8 @@ def main(argv: list[str] | None = None) -> None:
         options.parseOptions(sys.argv[1:] if argv is None else argv)
     except usage.UsageError as problem:
         raise SystemExit(
-            f"boredbot-provision: {problem} (boredbot-provision --help lists"
-            " the options)"
+            f"boredbot-provision: {one_line(str(problem))} (boredbot-provision"
+            " --help lists the options)"
         ) from None
 
     def run(reactor: Any) -> Deferred[None]:

@@ -19,6 +19,7 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from luggage.hardening import read_networks
+from luggage.oneline import one_line
 from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
 from luggage.ratelimit import Limit
@@ -195,7 +196,8 @@ class Options(usage.Options):
             super().parseOptions(options)
         except usage.UsageError as problem:
             raise SystemExit(
-                f"error: {problem} (twistd boredbot --help lists the options)"
+                f"error: {one_line(str(problem))}"
+                " (twistd boredbot --help lists the options)"
             ) from None
 
     def _overrides(self) -> dict[str, tuple[str, object]]:

@@ -95,6 +95,14 @@ class RefusalTests(SynchronousTestCase):
         self.assertEqual((error.status, error.code), (502, None))
         self.assertIn("Bad Gateway", error.message)
 
+    def test_internal_error_in_parse_servers_words(self) -> None:
+        # Parse Server words a failure of its own {"code": 1, "message"}.
+        error = self._error(500, b'{"code": 1, "message": "Internal server error."}')
+        self.assertEqual(
+            (error.status, error.code, error.message),
+            (500, 1, "Internal server error."),
+        )
+
     def test_success_without_json(self) -> None:
         error = self._error(200, b"not json")
         self.assertEqual(error.message, "the server sent an answer that is not JSON")

@@ -157,6 +157,7 @@ class RingProvisioningTests(SynchronousTestCase):
         self.assertEqual(len(self._archived()), 100)
         self.assertEqual(len(self._objects()), 80)
         self._provision(20, "archive.jsonl")
+        self.assertEqual(failing.sizes, [50, 50])
         self.assertEqual(self._archived(), statuses[:110])
         self.assertEqual(self._newest_first(), statuses[:109:-1])
         self.assertEqual(len(self._objects()), 20)
@@ -204,10 +205,12 @@ class _FailingBatches(Resource):
         self._status = status
         self._every = every
         self._batches = 0
+        self.sizes: list[int] = []
 
     def render(self, request: Any) -> Any:
         if request.path.endswith(b"/batch"):
             self._batches += 1
+            self.sizes.append(len(json.loads(request.content.getvalue())["requests"]))
             if self._batches == self._fail_at or (
                 self._every and self._batches >= self._fail_at
             ):

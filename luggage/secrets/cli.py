@@ -23,6 +23,7 @@ import tomlkit
 from nacl.public import PublicKey
 from tomlkit.exceptions import TOMLKitError
 
+from ..oneline import one_line
 from .edit import check, recipients_of, rotate, set_recipients, set_secret
 from .format import SecretsError, public_key_text
 from .keys import PrivateKeyError, read_private_key_file, write_new_private_key
@@ -170,7 +171,9 @@ class _OneLineParser(argparse.ArgumentParser):
     # followed by the error; its subcommands' parsers are of this class too.
     def error(self, message: str) -> NoReturn:
         self.exit(
-            2, f"{self.prog}: {message} (luggage-secrets --help lists the commands)\n"
+            2,
+            f"{self.prog}: {one_line(message)}"
+            " (luggage-secrets --help lists the commands)\n",
         )
 
 
@@ -230,6 +233,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         arguments.run(arguments)
     except (_Refusal, SecretsError, PrivateKeyError) as problem:
-        print(f"luggage-secrets: {problem}", file=sys.stderr)
+        print(f"luggage-secrets: {one_line(str(problem))}", file=sys.stderr)
         return 1
     return 0

@@ -124,7 +124,7 @@ def _old_account(postgres: Postgres, accounts: Accounts, lines: int) -> None:
     postgres.sql(
         accounts.updates.database,
         'INSERT INTO "lines" ("objectId", "createdAt", "updatedAt", "status", "mood")'
-        " SELECT substr(md5(n::text), 1, 10),"
+        " SELECT 'L' || lpad(n::text, 9, '0'),"
         " timestamptz '2026-01-01 00:00:00+00' + n * interval '10 seconds',"
         " timestamptz '2026-01-01 00:00:00+00' + n * interval '10 seconds',"
         f" 'line ' || n, 'bored' FROM generate_series(0, {lines - 1}) AS n",

@@ -74,6 +74,7 @@ def test_provision_arguments_are_read_or_refused_in_one_line(argv: list[str]) ->
     # Read: every value is one it can use.
     assert provision.url_problem(options["url"]) is None
     assert 0 < options["timeout"] <= 300
+    assert 1 <= options["retention"] <= 10_000
 
 
 @pytest.mark.parametrize(
@@ -82,6 +83,9 @@ def test_provision_arguments_are_read_or_refused_in_one_line(argv: list[str]) ->
         ["--url", "ftp://x"],
         ["--timeout", "nan"],
         ["--timeout", "-1"],
+        ["--retention", "0"],
+        ["--retention", "10001"],
+        ["--retention", "many"],
         ["--bogus"],
         ["--account", "mood", "--url", "http://[::1", "--application-id", "a"],
     ],

@@ -200,6 +200,18 @@ def test_queries_parse_server_would_refuse(query: str) -> None:
     assert server.dump() == before
 
 
+def test_a_create_with_a_query_string_that_is_not_utf8_is_answered() -> None:
+    server = Server()
+    headers = {
+        b"Host": b"parse.invalid",
+        b"X-Parse-Application-Id": UPDATES.application_id.encode(),
+        b"X-Parse-Master-Key": MASTER_KEYS["updates"].reveal().encode(),
+    }
+    request = raw_request(b"POST", b"/parse/classes/Made?%ff%fe=1", headers, b"{}")
+    with no_errors_logged():
+        assert server.send(request).status == 201
+
+
 def test_a_huge_number_in_where_is_compared_not_a_crash() -> None:
     server = Server()
     server.ask("POST", "/parse/classes/Made", {"n": 1}, "master")
@@ -337,7 +349,9 @@ def _writes_and_queries(draw: st.DrawFn) -> tuple[str, str, bytes, str]:
     # Well-formed requests to classes and an object that exist, carrying
     # hostile bodies and queries: where the server's own logic runs.
     class_name = draw(st.sampled_from(["lines", "current", "pokes", "Made", "New"]))
-    route = draw(st.sampled_from(["create", "update", "find", "schema", "change"]))
+    route = draw(
+        st.sampled_from(["create", "update", "find", "schema", "change", "batch"])
+    )
     key = draw(st.sampled_from(["rest", "master"]))
     body = draw(
         bodies
@@ -358,6 +372,31 @@ def _writes_and_queries(draw: st.DrawFn) -> tuple[str, str, bytes, str]:
         return "POST", f"/parse/classes/{class_name}", body, key
     if route == "update":
         return "PUT", f"/parse/classes/{class_name}/OBJECT", body, key
+    if route == "batch":
+        operation = st.fixed_dictionaries(
+            {
+                "method": st.sampled_from(["POST", "PUT", "DELETE", "GET"])
+                | st.text(max_size=4),
+                "path": st.sampled_from(
+                    [
+                        f"/parse/classes/{class_name}",
+                        f"/parse/classes/{class_name}/OBJECT",
+                        "/classes/lines",
+                        "/parse/schemas/lines",
+                        "/parse/classes/lines/a/b",
+                    ]
+                )
+                | st.text(max_size=12),
+            },
+            optional={"body": json_values},
+        )
+        requests = draw(
+            st.lists(operation | json_values, max_size=4).map(
+                lambda each: json_bytes({"requests": each})
+            )
+            | bodies
+        )
+        return "POST", "/parse/batch", requests.replace(b"OBJECT", b"OBJECT"), key
     method = "POST" if route == "schema" else "PUT"
     return method, f"/parse/schemas/{class_name}", body, key
 
@@ -370,7 +409,9 @@ def test_hostile_bodies_and_queries_are_refused_cleanly(
     method, target, body, key = request
     server = Server()
     created = server.ask("POST", "/parse/classes/Made", {"n": 1, "s": "x"}, "master")
-    target = target.replace("OBJECT", json.loads(created.body)["objectId"])
+    object_id = json.loads(created.body)["objectId"]
+    target = target.replace("OBJECT", object_id)
+    body = body.replace(b"OBJECT", object_id.encode())
     before = server.dump()
     with no_errors_logged():
         answer = server.ask(method, target, body, key)

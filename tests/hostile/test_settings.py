@@ -25,7 +25,7 @@ from boredbot.tap import Options
 
 ENVIRONMENTS = files("deploy") / "environments"
 
-_NUMBERS = ["interval", "fresh", "max-stale", "poke-window"]
+_NUMBERS = ["interval", "retention", "fresh", "max-stale", "poke-window"]
 _TEXTS = ["listen", "metrics", "environment", "config", "secret-key-file"]
 _FLAGS = ["--no-updater", "--no-web"]
 
@@ -63,6 +63,7 @@ def _check_parsed(options: Options) -> None:
     assert bot is not None
     for key, value in (
         ("interval", bot.interval),
+        ("retention", bot.retention),
         ("timeout", bot.timeout),
         ("web.fresh", bot.web.fresh),
         ("web.max_stale", bot.web.max_stale),
