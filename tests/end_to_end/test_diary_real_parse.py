@@ -80,6 +80,7 @@ def test_the_ring_holds_the_retention_whatever_the_uptime(
             timeout=60,
         )
         status = http("GET", url + "/api/status")[2]
+        page = http("GET", url + "/")[2]
     finally:
         bot.stop()
     ring = _ring(updates)
@@ -94,6 +95,7 @@ def test_the_ring_holds_the_retention_whatever_the_uptime(
     assert len(shown) == 20
     times = [line["createdAt"] for line in shown]
     assert times == sorted(times, reverse=True)
+    assert page.count("<li>") == 20
     # The ring is the size the bot was told: no warning.
     assert "ring holds" not in bot.output()
 
