@@ -4,12 +4,36 @@ Fixtures shared by the whole suite.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.backends import provision
 from helpers.real_parse import Accounts, ParseServer, Postgres
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_process(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    The "slow" marker means exactly "starts a real service or process":
+    a test without it that starts one fails, so that `tox -e fast` (every
+    test but the slow ones) never needs what tools/install-test-deps
+    installs.
+    """
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(
+            f"{request.node.nodeid} starts a process: mark it slow"
+            " (pytestmark = pytest.mark.slow)"
+        )
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+#: Runs the command as a process.
+pytestmark = pytest.mark.slow
+
 CONFIG = """\
 # This deployment's accounts.
 interval = 10

@@ -33,6 +33,9 @@ from helpers.real_parse import Accounts, accounts_toml
 from nacl.public import PrivateKey
 from packaging.markers import Marker
 
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
+
 IMAGE = "boredbot:latest"
 
 

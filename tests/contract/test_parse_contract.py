@@ -22,10 +22,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import pytest
 from helpers.backends import App, Backend, provision
 from helpers.processes import http
 
 from boredbot.provision import PLANS
+
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
 
 OBJECT_ID = re.compile(r"\A[A-Za-z0-9]{10}\Z")
 DATE = re.compile(r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")

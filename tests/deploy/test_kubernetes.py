@@ -24,6 +24,9 @@ from boredbot.tap import Options
 from boredbot.unlock import DEFAULT_KEY_FILE, KeySources, secret_reader
 from boredbot.web import ROUTES
 
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 #: The Kubernetes version whose schemas the manifests must satisfy.

@@ -15,11 +15,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from helpers import free_port
 from helpers.backends import App, provision
 from helpers.bot import start_bot
 from helpers.processes import Running, eventually, http
 from helpers.real_parse import Accounts, Postgres, accounts_toml
+
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
 
 RETENTION = 50
 

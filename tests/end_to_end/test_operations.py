@@ -20,6 +20,9 @@ from helpers.prometheus import Prometheus, quick_rules
 from helpers.real_parse import Accounts, accounts_toml
 from prometheus_client.parser import text_string_to_metric_families
 
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
+
 # Longer than a scrape interval (1 s), as in production (10 s vs 15 s or
 # so): three intervals without a complete iteration must mean a stall,
 # not a scrape that has not landed yet.

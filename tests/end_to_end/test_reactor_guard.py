@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import reactor_guard
+
+#: Starts real processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
 
 _SCRIPT = """
 import sys, threading

@@ -22,6 +22,9 @@ from helpers.bot import start_bot
 from helpers.processes import Running, eventually, http
 from helpers.real_parse import Accounts, ParseServer, Postgres, accounts_toml
 
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
+
 
 def _config(
     folder: Path, accounts: Accounts, port: int, web: str = "", **wrong_keys: str

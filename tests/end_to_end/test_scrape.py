@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import free_port
 from helpers.bot import start_bot, write_config
 from helpers.processes import Running, http
 from helpers.real_parse import Accounts, accounts_toml
+
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
 
 SCRAPES = 40
 

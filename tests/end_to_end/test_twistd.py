@@ -11,9 +11,13 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from helpers import free_port
 from helpers.bot import DEMO_KEY, start_bot, write_config
 from helpers.processes import Running, eventually, http
+
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
 
 
 def _lines(url: str) -> list[str]:

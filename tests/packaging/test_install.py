@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

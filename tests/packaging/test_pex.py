@@ -21,6 +21,9 @@ from helpers.processes import Running, eventually, http
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+#: Starts real services or processes (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "deploy" / "pex.toml"
 LOCK = ROOT / "deploy" / "requirements.lock"
