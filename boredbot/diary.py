@@ -23,14 +23,8 @@ from typing import Any
 from attrs import frozen
 
 from .parse import ParseClient
+from .schema import LINES, SEQ, SLOT
 
-LINES = "lines"
-#: A ring object's label, 0 to its size less one.
-SLOT = "slot"
-#: A line's place in the order of posting.
-SEQ = "seq"
-#: When a line was posted (a Parse Date).
-POSTED = "posted"
 #: The most lines a ring may hold.
 MOST_LINES = 10_000
 #: Slots read per request when the ring is loaded.

@@ -25,6 +25,7 @@ from twisted.web.template import (
 
 from luggage.cache import Reading
 
+from .config import DEFAULT_INTERVAL
 from .status import Status
 
 #: How often the page reloads itself, in seconds.
@@ -60,7 +61,7 @@ class StatusPage(Element):
     loader = XMLString(_TEMPLATE)
 
     def __init__(
-        self, status: Status, poked: bool = False, interval: float = 10
+        self, status: Status, poked: bool = False, interval: float = DEFAULT_INTERVAL
     ) -> None:
         super().__init__()
         self._status = status
@@ -115,7 +116,9 @@ class StatusPage(Element):
             )
 
 
-def render_page(status: Status, poked: bool = False, interval: float = 10) -> bytes:
+def render_page(
+    status: Status, poked: bool = False, interval: float = DEFAULT_INTERVAL
+) -> bytes:
     """
     The page for C{status}, as bytes.
     """

@@ -473,7 +473,7 @@ def query_parameters(
     return params
 
 
-def parse_date(seconds: float) -> str:
+def format_date(seconds: float) -> str:
     """
     A POSIX time in the form Parse gives dates: C{2026-11-24T04:17:23.066Z}.
     """

@@ -11,13 +11,12 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from luggage.coalesce import Coalescer
+from luggage.parselite.errors import OBJECT_NOT_FOUND
 
 from .metrics import Metrics
 from .parse import ParseClient, ParseError, ParseUnavailable
-from .updater import COUNT, POKES, NoCounter
-
-_OBJECT_NOT_FOUND = 101
-
+from .schema import COUNT, POKES, find_counter
+from .updater import NoCounter
 
 #: What a failed poke write fails with.
 POKE_FAILURES = (ParseError, ParseUnavailable, NoCounter)
@@ -64,7 +63,7 @@ class PokeCounter:
             counter_id = self._counter_id or await self._find_counter()
             total = await self._mood.increment(POKES, counter_id, COUNT, pokes)
         except POKE_FAILURES as failure:
-            if isinstance(failure, ParseError) and failure.code == _OBJECT_NOT_FOUND:
+            if isinstance(failure, ParseError) and failure.code == OBJECT_NOT_FOUND:
                 self._counter_id = None
             self._count_write("failed")
             self._log.error(
@@ -86,11 +85,9 @@ class PokeCounter:
             self._metrics.poke_writes.labels(outcome).inc()
 
     async def _find_counter(self) -> str:
-        found = await self._mood.find(
-            POKES, where={COUNT: {"$exists": True}}, order=["createdAt"], limit=1
-        )
-        if not found.results:
+        counter = await find_counter(self._mood)
+        if counter is None:
             raise NoCounter(self._mood.account.name)
-        counter_id: str = found.results[0]["objectId"]
+        counter_id: str = counter["objectId"]
         self._counter_id = counter_id
         return counter_id

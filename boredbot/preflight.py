@@ -23,13 +23,10 @@ from urllib.parse import urlencode
 
 from attrs import frozen
 
-from .diary import LINES
-from .parse import ParseAccount
-from .updater import CURRENT
+from luggage.parselite.errors import OPERATION_FORBIDDEN
 
-#: What each account's check reads: the least the bot will need.
-_PROBES = {"updates": LINES, "mood": CURRENT}
-PERMISSION_DENIED = 119
+from .parse import ParseAccount
+from .schema import PROBES as _PROBES
 
 #: Sends one GET with headers; returns the status and body, raising
 #: L{OSError} when there is no answer.
@@ -81,7 +78,7 @@ def check_account(
             f" (HTTP 403 {answer.get('error', '')});"
             f" check accounts.{account.name} in the configuration",
         )
-    if status == 400 and answer.get("code") == PERMISSION_DENIED:
+    if status == 400 and answer.get("code") == OPERATION_FORBIDDEN:
         raise Misconfigured(
             account.name,
             account.url,

@@ -29,14 +29,18 @@ from twisted.python import usage
 
 from luggage.oneline import one_line
 from luggage.parselite import ObjectStore
-from luggage.parselite.errors import ParseFailure
+from luggage.parselite.errors import (
+    INTERNAL_SERVER_ERROR,
+    INVALID_CLASS_NAME,
+    ParseFailure,
+)
 from luggage.parselite.query import read_query
 from luggage.secret import Secret
 from luggage.twistd import HTTPClientService
 
 from .archive import Archive, ArchiveError
 from .config import BOUNDS, DEFAULT_RETENTION
-from .diary import LINES, POSTED, SEQ, SLOT, is_line
+from .diary import is_line
 from .mood import Mood
 from .parse import (
     ParseAccount,
@@ -44,85 +48,24 @@ from .parse import (
     ParseError,
     ParseUnavailable,
     QueryResult,
-    parse_date,
+    format_date,
     query_parameters,
     url_problem,
 )
-from .updater import COUNT, CURRENT, POKES, POKES_SEEN
+from .schema import (
+    COUNT,
+    CURRENT,
+    LINES,
+    PLANS,
+    POKES,
+    POKES_SEEN,
+    POSTED,
+    SEQ,
+    SLOT,
+    ClassPlan,
+    find_counter,
+)
 
-#: The operations a class-level permission governs.
-OPERATIONS = ("find", "count", "get", "create", "update", "delete", "addField")
-CLASS_NOT_FOUND = 103
-
-
-@frozen
-class ClassPlan:
-    """
-    One class as the bot needs it: its fields (name to Parse type) and what
-    the REST API key may do with it; the master key may do everything.
-    """
-
-    name: str
-    fields: Mapping[str, str]
-    allowed: frozenset[str]
-
-    def permissions(self) -> dict[str, Any]:
-        """
-        The class-level permissions: the public (REST key) may do what is
-        allowed and nothing else; no field is protected.
-        """
-        permissions: dict[str, Any] = {
-            operation: {"*": True} if operation in self.allowed else {}
-            for operation in OPERATIONS
-        }
-        permissions["protectedFields"] = {"*": []}
-        return permissions
-
-    def schema(self) -> dict[str, Any]:
-        """
-        The class as a Parse schema body.
-        """
-        return {
-            "fields": {name: {"type": kind} for name, kind in self.fields.items()},
-            "classLevelPermissions": self.permissions(),
-        }
-
-
-_READ = frozenset({"find", "count", "get"})
-
-#: Every account's classes. The bot writes lines over the slots of a ring
-#: that provisioning makes (it creates and deletes none; see
-#: boredbot.diary); it updates its one mood but never deletes it;
-#: web processes raise the one pokes counter (provisioning creates it) and
-#: the updater reads it: nobody but the master key creates or deletes.
-PLANS: Mapping[str, tuple[ClassPlan, ...]] = {
-    "updates": (
-        ClassPlan(
-            LINES,
-            {
-                SLOT: "Number",
-                SEQ: "Number",
-                "status": "String",
-                "mood": "String",
-                POSTED: "Date",
-            },
-            _READ | {"update"},
-        ),
-    ),
-    "mood": (
-        ClassPlan(
-            CURRENT,
-            {
-                "mood": "String",
-                "feeling": "String",
-                "since": "String",
-                POKES_SEEN: "Number",
-            },
-            _READ | {"update"},
-        ),
-        ClassPlan(POKES, {COUNT: "Number"}, frozenset({"find", "get", "update"})),
-    ),
-}
 #: Pages in which provisioning reads and deletes the pokes of old.
 _PAGE = 100
 
@@ -229,7 +172,7 @@ async def provision(
 #: Operations per batch request.
 _BATCH = 50
 #: Parse Server's answer when it fails inside.
-_INTERNAL_ERROR = (500, 1)
+_INTERNAL_ERROR = (500, INTERNAL_SERVER_ERROR)
 
 
 class _RingPlan:
@@ -477,7 +420,7 @@ def _object_path(found: Mapping[str, Any]) -> str:
 async def _provision_pokes(admin: ParseAdmin, now: str) -> list[str]:
     report = []
     current = await _first(admin, CURRENT)
-    counter = await _first(admin, POKES, {COUNT: {"$exists": True}})
+    counter = await find_counter(admin)
     old = {COUNT: {"$exists": False}}
     old_pokes = (await admin.find(POKES, where=old, limit=0, count=True)).count or 0
     if counter is None:
@@ -657,7 +600,7 @@ async def _provision_class(admin: ParseAdmin, plan: ClassPlan) -> str:
     try:
         existing = await admin.get_schema(plan.name)
     except ParseError as error:
-        if error.code != CLASS_NOT_FOUND:
+        if error.code != INVALID_CLASS_NAME:
             raise
         await admin.create_schema(plan.name, plan.schema())
         return f"{plan.name}: created"
@@ -786,7 +729,7 @@ async def _run(reactor: Any, options: Options) -> None:
     try:
         report = await provision(
             admin,
-            parse_date(reactor.seconds()),
+            format_date(reactor.seconds()),
             options["retention"],
             options["archive-file"],
             progress,

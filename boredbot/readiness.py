@@ -18,6 +18,7 @@ from typing import Any
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
+from .config import DEFAULT_INTERVAL
 from .status import UNAVAILABLE, Status, StatusSource, describe, state
 from .updater import Updater
 
@@ -35,7 +36,7 @@ class Readiness:
         clock: IReactorTime,
         status: StatusSource | None = None,
         updater: Updater | None = None,
-        interval: float = 10.0,
+        interval: float = DEFAULT_INTERVAL,
     ) -> None:
         self._clock = clock
         self._status = status

@@ -16,10 +16,9 @@ from twisted.logger import Logger
 
 from luggage.cache import ReadCache, Reading
 
-from .diary import LINES, POSTED, SEQ
 from .metrics import Metrics
 from .parse import ParseClient, ParseError, ParseUnavailable
-from .updater import CURRENT
+from .schema import CURRENT, LINES, POSTED, SEQ
 
 #: How many lines the page shows.
 LATEST = 20

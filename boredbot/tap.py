@@ -41,7 +41,7 @@ from .config import (
 )
 from .metrics import Metrics
 from .ops import Operations
-from .parse import ParseClient, parse_date
+from .parse import ParseClient, format_date
 from .pokes import PokeCounter
 from .preflight import Fetch, Misconfigured, check_account
 from .provision import ProvisionError, provision_embedded
@@ -389,7 +389,7 @@ def _embedded_backend(
         raise SystemExit(
             f"error: embedded.database: can't open {embedded.database!r}: {problem}"
         ) from None
-    now = parse_date(reactor.seconds())
+    now = format_date(reactor.seconds())
     # A database kept in a file keeps what its ring drops beside it.
     archive = None
     if embedded.database != ":memory:":

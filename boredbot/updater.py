@@ -20,19 +20,23 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from luggage.parselite.errors import OBJECT_NOT_FOUND
 from luggage.twistd import GracefulTimerService
 
-from .diary import LINES, POSTED, SEQ, NoRing, Ring, load_ring
+from .diary import NoRing, Ring, load_ring
 from .metrics import Metrics
 from .mood import Mood, UnknownMood
-from .parse import ParseClient, ParseError, ParseUnavailable, parse_date
-
-CURRENT = "current"
-POKES = "pokes"
-#: The pokes counter's field, raised by web processes.
-COUNT = "count"
-#: The field of C{current} holding the count the updater has acted on.
-POKES_SEEN = "pokes_seen"
+from .parse import ParseClient, ParseError, ParseUnavailable, format_date
+from .schema import (
+    COUNT,
+    CURRENT,
+    LINES,
+    POKES,
+    POKES_SEEN,
+    POSTED,
+    SEQ,
+    find_counter,
+)
 
 
 @frozen
@@ -67,7 +71,6 @@ class NoCounter(Exception):
 
 
 _BACKEND_ERRORS = (ParseError, ParseUnavailable, NoMood, NoCounter, NoRing)
-_OBJECT_NOT_FOUND = 101
 
 
 class Updater:
@@ -141,7 +144,7 @@ class Updater:
 
     async def _iterate(self) -> None:
         mood = self._mood or await self._restore()
-        now = parse_date(self._clock.seconds())
+        now = format_date(self._clock.seconds())
         change = mood.entertain(now) if await self._poked() else mood.tick(now)
         # The two accounts are independent: a failure of one does not keep
         # the other from being written.
@@ -162,7 +165,7 @@ class Updater:
         try:
             await self._post_once(self._ring or await self._load_ring(), line)
         except ParseError as failure:
-            if failure.code != _OBJECT_NOT_FOUND:
+            if failure.code != OBJECT_NOT_FOUND:
                 raise
             await self._post_once(await self._load_ring(), line)
 
@@ -197,7 +200,7 @@ class Updater:
             self._log.warn(
                 "mood account: {problem}; starting fresh", problem=str(problem)
             )
-            mood = Mood(since=parse_date(self._clock.seconds()))
+            mood = Mood(since=format_date(self._clock.seconds()))
         else:
             self._log.info("restored mood {mood!r}", mood=mood.mood)
         self._mood = mood
@@ -205,13 +208,11 @@ class Updater:
 
     async def _poked(self) -> bool:
         try:
-            found = await self._mood_account.find(
-                POKES, where={COUNT: {"$exists": True}}, order=["createdAt"], limit=1
-            )
+            counter = await find_counter(self._mood_account)
         except _BACKEND_ERRORS as failure:
             self._log_failure(failure)
             return False
-        count = _number(found.results[0].get(COUNT)) if found.results else None
+        count = None if counter is None else _number(counter.get(COUNT))
         if count is None:
             self._log_failure(NoCounter(self._mood_account.account.name))
             return False

@@ -29,6 +29,7 @@ from luggage.hardening import (
 from luggage.metering import MeteredResource
 from luggage.ratelimit import Limit, TokenBuckets
 
+from .config import DEFAULT_INTERVAL
 from .metrics import Metrics
 from .ops import health, ready
 from .page import CONTENT_SECURITY_POLICY, render_page
@@ -69,7 +70,7 @@ class BotWeb:
         fresh: float,
         poke_limit: Limit,
         trusted_proxies: tuple[Network, ...] = (),
-        interval: float = 10,
+        interval: float = DEFAULT_INTERVAL,
         clients: int = 10_000,
         readiness: Readiness | None = None,
         metrics: Metrics | None = None,

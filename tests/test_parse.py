@@ -19,7 +19,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent
 from twisted.web.resource import Resource
 
-from boredbot.parse import ParseClient, ParseError, ParseUnavailable, parse_date
+from boredbot.parse import ParseClient, ParseError, ParseUnavailable, format_date
 from luggage.secret import Secret
 
 
@@ -66,7 +66,7 @@ class RequestTests(SynchronousTestCase):
         )
 
     def test_parse_date_format(self) -> None:
-        self.assertEqual(parse_date(1_795_493_843.0664), "2026-11-24T04:17:23.066Z")
+        self.assertEqual(format_date(1_795_493_843.0664), "2026-11-24T04:17:23.066Z")
 
 
 class RefusalTests(SynchronousTestCase):

@@ -24,7 +24,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 
 from boredbot.archive import Archive
-from boredbot.parse import ParseClient, ParseError, parse_date
+from boredbot.parse import ParseClient, ParseError, format_date
 from boredbot.provision import ProvisionError, provision
 from luggage.parselite import ParseApp, ParseLite
 
@@ -45,7 +45,7 @@ class RingProvisioningTests(SynchronousTestCase):
             master_key=MASTER_KEYS["updates"],
         )
         kept = None if archive is None else Archive(str(self.folder / archive))
-        now = parse_date(self.parse.clock.seconds())
+        now = format_date(self.parse.clock.seconds())
         report: list[str] = resolve(
             provision(admin, now, retention, kept, self.progress.append),
             *([http] if http else []),

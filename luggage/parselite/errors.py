@@ -8,6 +8,8 @@ from typing import Any
 
 from attrs import frozen
 
+#: Parse's error codes (Parse.Error), by the names Parse gives them.
+INTERNAL_SERVER_ERROR = 1
 OBJECT_NOT_FOUND = 101
 INVALID_QUERY = 102
 INVALID_CLASS_NAME = 103

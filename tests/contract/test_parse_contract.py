@@ -26,7 +26,7 @@ import pytest
 from helpers.backends import App, Backend, provision
 from helpers.processes import http
 
-from boredbot.provision import PLANS
+from boredbot.schema import PLANS
 
 #: Starts real services or processes (see the marker in pyproject.toml).
 pytestmark = pytest.mark.slow

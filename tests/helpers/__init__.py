@@ -20,9 +20,10 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase as TestCase
 from twisted.web.resource import IResource, Resource
 
-from boredbot.diary import LINES, POSTED, SEQ, load_ring
-from boredbot.parse import ParseAccount, ParseClient, parse_date
+from boredbot.diary import load_ring
+from boredbot.parse import ParseAccount, ParseClient, format_date
 from boredbot.provision import provision_embedded
+from boredbot.schema import LINES, POSTED, SEQ
 from luggage.parselite import ObjectStore, ParseApp, ParseLite
 from luggage.parselite.access import OPEN_PERMISSIONS
 from luggage.secret import Secret
@@ -75,7 +76,7 @@ class EmbeddedParse:
                     self.store,
                     account.name,
                     account.application_id,
-                    parse_date(self.clock.seconds()),
+                    format_date(self.clock.seconds()),
                     retention,
                 )
 
@@ -103,7 +104,7 @@ class EmbeddedParse:
         _, object_id = ring.next_slot()
         line = {
             SEQ: ring.next_seq(),
-            POSTED: {"__type": "Date", "iso": parse_date(self.clock.seconds())},
+            POSTED: {"__type": "Date", "iso": format_date(self.clock.seconds())},
             **fields,
         }
         resolve(master.update(LINES, object_id, line), self.http)

@@ -1,0 +1,136 @@
+"""
+The data model: what classes and fields the two accounts hold, what the
+bot's REST key may do with each, and how the pokes counter is found.
+
+One home for it, imported by the updater, the web side, the check at start
+and provisioning alike; it imports none of them.
+
+| account | class | holds |
+| --- | --- | --- |
+| updates | C{lines} | a ring of slots, each a line or empty (L{boredbot.diary}) |
+| mood | C{current} | the one mood, and the pokes the updater has seen |
+| mood | C{pokes} | the one counter web processes raise |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from attrs import frozen
+
+from luggage.parselite.access import OPERATIONS
+
+#: The updates account's class of lines.
+LINES = "lines"
+#: A ring object's label, 0 to its size less one.
+SLOT = "slot"
+#: A line's place in the order of posting.
+SEQ = "seq"
+#: When a line was posted (a Parse Date).
+POSTED = "posted"
+
+#: The mood account's class holding the one mood.
+CURRENT = "current"
+#: The field of C{current} holding the count the updater has acted on.
+POKES_SEEN = "pokes_seen"
+#: The mood account's class holding the one pokes counter.
+POKES = "pokes"
+#: The pokes counter's field, raised by web processes.
+COUNT = "count"
+
+
+@frozen
+class ClassPlan:
+    """
+    One class as the bot needs it: its fields (name to Parse type) and what
+    the REST API key may do with it; the master key may do everything.
+    """
+
+    name: str
+    fields: Mapping[str, str]
+    allowed: frozenset[str]
+
+    def permissions(self) -> dict[str, Any]:
+        """
+        The class-level permissions: the public (REST key) may do what is
+        allowed and nothing else; no field is protected.
+        """
+        permissions: dict[str, Any] = {
+            operation: {"*": True} if operation in self.allowed else {}
+            for operation in OPERATIONS
+        }
+        permissions["protectedFields"] = {"*": []}
+        return permissions
+
+    def schema(self) -> dict[str, Any]:
+        """
+        The class as a Parse schema body.
+        """
+        return {
+            "fields": {name: {"type": kind} for name, kind in self.fields.items()},
+            "classLevelPermissions": self.permissions(),
+        }
+
+
+_READ = frozenset({"find", "count", "get"})
+
+#: Every account's classes. The bot writes lines over the slots of a ring
+#: that provisioning makes (it creates and deletes none); it updates its
+#: one mood but never deletes it; web processes raise the one pokes counter
+#: and the updater reads it: nobody but the master key creates or deletes.
+PLANS: Mapping[str, tuple[ClassPlan, ...]] = {
+    "updates": (
+        ClassPlan(
+            LINES,
+            {
+                SLOT: "Number",
+                SEQ: "Number",
+                "status": "String",
+                "mood": "String",
+                POSTED: "Date",
+            },
+            _READ | {"update"},
+        ),
+    ),
+    "mood": (
+        ClassPlan(
+            CURRENT,
+            {
+                "mood": "String",
+                "feeling": "String",
+                "since": "String",
+                POKES_SEEN: "Number",
+            },
+            _READ | {"update"},
+        ),
+        ClassPlan(POKES, {COUNT: "Number"}, frozenset({"find", "get", "update"})),
+    ),
+}
+
+#: What the check at start reads of each account: the least the bot needs.
+PROBES: Mapping[str, str] = {"updates": LINES, "mood": CURRENT}
+
+
+class _Finds(Protocol):
+    async def find(
+        self,
+        class_name: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        order: Any = (),
+        limit: int | None = None,
+    ) -> Any: ...
+
+
+async def find_counter(account: _Finds) -> dict[str, Any] | None:
+    """
+    The mood account's pokes counter (the first C{pokes} object with a
+    C{count}), or L{None} when it has none; C{account} is a L{ParseClient}
+    or provisioning's admin.
+    """
+    found = await account.find(
+        POKES, where={COUNT: {"$exists": True}}, order=["createdAt"], limit=1
+    )
+    results: list[dict[str, Any]] = found.results
+    return results[0] if results else None
