@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.python import usage
 
-from boredbot import provision
+from boredbot.parse import url_problem
+from boredbot.provision import _cli as provision
 from luggage.secrets import cli
 
 _words = st.one_of(
@@ -72,7 +73,7 @@ def test_provision_arguments_are_read_or_refused_in_one_line(argv: list[str]) ->
             assert "\n" not in str(problem), problem
             return
     # Read: every value is one it can use.
-    assert provision.url_problem(options["url"]) is None
+    assert url_problem(options["url"]) is None
     assert 0 < options["timeout"] <= 300
     assert 1 <= options["retention"] <= 10_000
 
