@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
+from twisted.logger import Logger
 from twisted.web.http import HTTPChannel, datetimeToString
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
@@ -87,6 +88,7 @@ class HardenedSite(Site):
         **kwargs: object,
     ) -> None:
         super().__init__(resource, **kwargs)
+        self._access = Logger(namespace="access")
         self.response_headers = dict(headers)
         if server is not None:
             self.response_headers[b"Server"] = server
@@ -94,8 +96,47 @@ class HardenedSite(Site):
         self.requestFactory = _HardenedRequest
 
     def log(self, request: Any) -> None:
-        if self._access_log:
-            super().log(request)
+        """
+        The access log: one event per request, through twisted.logger (so
+        it is text or JSON as twistd's --logger says), the request's parts
+        as fields, what the client sent escaped to one line.
+
+        Twisted's own access log goes through its legacy log file, text
+        formatting and a second event per line: it cost a cached page
+        about a third of its throughput (benchmarks/web.py).
+        """
+        if not self._access_log:
+            return
+        peer = request.getClientAddress()
+        fields = {
+            "client": getattr(peer, "host", "-"),
+            "method": _text(request.method),
+            "uri": _text(request.uri),
+            "protocol": _text(request.clientproto),
+            "code": request.code,
+            "length": request.sentLength or "-",
+            "referrer": _text(request.getHeader(b"referer") or b"-"),
+            "agent": _text(request.getHeader(b"user-agent") or b"-"),
+        }
+        # Formatted here, once, with %, and given as the event's format (its
+        # braces doubled): an observer formatting it then looks up no field
+        # (string.Formatter, in Python, made most of the log's cost).
+        line = _ACCESS_LINE % fields
+        self._access.info(line.replace("{", "{{").replace("}", "}}"), **fields)
+
+
+_ACCESS_LINE = (
+    '%(client)s "%(method)s %(uri)s %(protocol)s" %(code)s %(length)s'
+    ' "%(referrer)s" "%(agent)s"'
+)
+
+
+def _text(raw: bytes) -> str:
+    # What a client sent, for a log line: ASCII, each other byte escaped,
+    # so that nothing it sends can end the line or forge another.
+    if raw.isascii() and raw.decode("ascii").isprintable():
+        return raw.decode("ascii")
+    return raw.decode("latin-1").encode("unicode_escape").decode("ascii")
 
 
 class _HardenedRequest(Request):

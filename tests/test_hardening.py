@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import pytest
 from twisted.internet.address import IPv4Address
+from twisted.logger import formatEvent
 from twisted.web.test.requesthelper import DummyRequest
 
 from luggage.conditional import Representation, serve
-from luggage.hardening import client_address, read_networks, sent_by_another_site
+from luggage.hardening import (
+    HardenedSite,
+    client_address,
+    read_networks,
+    sent_by_another_site,
+)
 
 
 def _request(peer: str = "203.0.113.5", **headers: str) -> DummyRequest:
@@ -77,3 +83,51 @@ def test_conditional_get() -> None:
     other = _request(If_None_Match='"other"')
     assert serve(other, page, 1) == b"<html>"
     assert Representation.of(b"<html>!", b"text/html").etag != page.etag
+
+
+def _access_events(request: bytes, access_log: bool = True) -> list[dict[str, object]]:
+    from helpers.wire import exchange
+    from twisted.internet.task import Clock
+    from twisted.logger import capturedLogs
+    from twisted.web.resource import Resource
+
+    class Hello(Resource):
+        isLeaf = True
+
+        def render_GET(self, request: object) -> bytes:
+            return b"hello"
+
+    site = HardenedSite(Hello(), access_log=access_log, reactor=Clock())
+    with capturedLogs() as events:
+        exchange(site, request)
+    return [event for event in events if event.get("log_namespace") == "access"]
+
+
+def test_the_access_log_is_one_event_a_request_with_its_parts() -> None:
+    [event] = _access_events(
+        b"GET /page?x=1 HTTP/1.1\r\nHost: bot.invalid\r\nUser-Agent: curl/8\r\n\r\n"
+    )
+    assert {key: event[key] for key in ("client", "method", "uri", "code")} == {
+        "client": "203.0.113.5",
+        "method": "GET",
+        "uri": "/page?x=1",
+        "code": 200,
+    }
+    assert (event["length"], event["referrer"], event["agent"]) == (5, "-", "curl/8")
+    assert formatEvent(event) == (
+        '203.0.113.5 "GET /page?x=1 HTTP/1.1" 200 5 "-" "curl/8"'
+    )
+
+
+def test_what_the_client_sends_stays_on_one_line_of_the_access_log() -> None:
+    [event] = _access_events(
+        b"GET /%ff?{x} HTTP/1.1\r\nHost: bot.invalid\r\n"
+        b"User-Agent: a\x1bb\xff\r\nReferer: {0}{}\r\n\r\n"
+    )
+    line = formatEvent(event)
+    assert line == '203.0.113.5 "GET /%ff?{x} HTTP/1.1" 400 36 "{0}{}" "a\\x1bb\\xff"'
+    assert line.isprintable()
+
+
+def test_no_access_log_when_asked() -> None:
+    assert _access_events(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", False) == []
