@@ -163,6 +163,18 @@ class StatusSource:
         mood = self._mood_cache.reading()
         return Status(mood=await mood, lines=await lines)
 
+    def held(self) -> Status | None:
+        """
+        The status as L{status} would give it now, when both accounts' parts
+        are held fresh enough to need no read; else L{None}.
+        """
+        if not (self._lines_cache.ready() and self._mood_cache.ready()):
+            return None
+        lines, mood = self._lines_cache.held(), self._mood_cache.held()
+        if lines is None or mood is None:
+            return None
+        return Status(mood=mood, lines=lines)
+
     def peek(self) -> Status:
         """
         The status as held now, starting no read.

@@ -17,7 +17,7 @@ from attrs import frozen
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource
+from twisted.web.resource import IResource, Resource
 
 from luggage.conditional import Representation, serve
 from luggage.hardening import (
@@ -103,7 +103,7 @@ class BotWeb:
         The resource to serve, through a L{luggage.hardening.HardenedSite}
         with L{HEADERS} and L{SERVER}.
         """
-        resource: IResource = self._routes.resource()
+        resource: IResource = _HeldPages(self, self._routes.resource())
         if self._metrics is not None:
             resource = MeteredResource(
                 resource, ROUTES, self._metrics.observe_request, self._clock
@@ -111,11 +111,31 @@ class BotWeb:
         return resource
 
     async def _current(self) -> Rendered:
-        status = await self._status.status()
+        return self._rendered_for(await self._status.status())
+
+    def held(self) -> Rendered | None:
+        """
+        What is rendered for the status as held now, when the status needs
+        no read to be served (L{StatusSource.held}); else L{None}.
+        """
+        status = self._status.held()
+        return None if status is None else self._rendered_for(status)
+
+    def _rendered_for(self, status: Status) -> Rendered:
         rendered = self._rendered
         if rendered is None or rendered.key != status.key:
             rendered = self._rendered = self._render(status)
         return rendered
+
+    def answer(self, request: IRequest, rendered: Rendered) -> bytes:
+        """
+        Answer a C{GET} of one of L{PAGES} from C{rendered}.
+        """
+        if request.path == b"/api/status":
+            return serve(request, rendered.json, self._max_age)
+        poked = b"poked" in request.args
+        page = rendered.poked_page if poked else rendered.page
+        return serve(request, page, 0 if poked else self._max_age)
 
     def _render(self, status: Status) -> Rendered:
         body = json.dumps(status.as_json()).encode("utf-8")
@@ -128,15 +148,11 @@ class BotWeb:
 
     @_routes.route("/", methods=["GET"])
     async def _page(self, request: IRequest) -> bytes:
-        rendered = await self._current()
-        poked = b"poked" in request.args
-        page = rendered.poked_page if poked else rendered.page
-        return serve(request, page, 0 if poked else self._max_age)
+        return self.answer(request, await self._current())
 
     @_routes.route("/api/status", methods=["GET"])
     async def _status_json(self, request: IRequest) -> bytes:
-        rendered = await self._current()
-        return serve(request, rendered.json, self._max_age)
+        return self.answer(request, await self._current())
 
     @_routes.route("/poke", methods=["POST"])
     async def _poke(self, request: IRequest) -> bytes:
@@ -182,6 +198,39 @@ class BotWeb:
 HEADERS = {**BASE_HEADERS, b"Content-Security-Policy": CONTENT_SECURITY_POLICY}
 #: Its C{Server} header: a name, no version.
 SERVER = b"boredbot"
+
+#: The pages rendered once per status, answered by L{BotWeb.answer}.
+PAGES = (b"/", b"/api/status")
+
+
+class _HeldPages(Resource):
+    """
+    Answers a C{GET} or C{HEAD} of one of L{PAGES} at once from what is
+    rendered, when the status needs no read (the steady state of a busy
+    process): the same answer as the route's, without a coroutine, URL
+    routing and its response plumbing per request. Anything else goes to
+    C{routed}.
+    """
+
+    isLeaf = True
+
+    def __init__(self, web: BotWeb, routed: IResource) -> None:
+        super().__init__()
+        self._web = web
+        self._routed = routed
+
+    def render(self, request: IRequest) -> object:
+        if request.method in (b"GET", b"HEAD") and request.path in PAGES:
+            rendered = self._web.held()
+            if rendered is not None:
+                body = self._web.answer(request, rendered)
+                if request.method == b"HEAD":
+                    # Its length, and no body (twisted.web would warn).
+                    request.setHeader(b"Content-Length", b"%d" % len(body))
+                    return b""
+                return body
+        return self._routed.render(request)
+
 
 #: The routes metrics name; any other path is "other".
 ROUTES = ("/", "/api/status", "/poke", "/healthz", "/readyz")

@@ -106,8 +106,12 @@ class ReadCache(Generic[T]):
         The value as it is best known now: at once when a good enough copy
         is held, else once the read in flight ends.
         """
+        held = self.held()
+        if held is not None:
+            return succeed(held)
         now = self._clock.seconds()
-        if self._in_flight is None and self._due(now):
+        if self._in_flight is None:
+            # A read is due.
             self._observe("refresh")
             refresh = Deferred.fromCoroutine(self._refresh())
             # A read that ended at once has already updated what is held.
@@ -115,12 +119,32 @@ class ReadCache(Generic[T]):
                 self._in_flight = refresh
         else:
             self._observe("stale" if self._held.stale else "hit")
-        held = self._held
-        if self._in_flight is not None and self._should_wait(held, now):
+        if self._in_flight is not None and self._should_wait(self._held, now):
             waiting: Deferred[Reading[T]] = Deferred()
             self._in_flight.addBoth(lambda _: waiting.callback(self._served()))
             return waiting
         return succeed(self._served(now))
+
+    def ready(self) -> bool:
+        """
+        Whether L{reading} would answer at once, starting no read: no read
+        is due, and none is in flight that a caller should wait for.
+        """
+        now = self._clock.seconds()
+        if self._in_flight is None:
+            return not self._due(now)
+        return not self._should_wait(self._held, now)
+
+    def held(self) -> Reading[T] | None:
+        """
+        What L{reading} would answer now, when it is L{ready} (and counted
+        as it would be), else L{None}: synchronously, for a caller that can
+        answer at once.
+        """
+        if not self.ready():
+            return None
+        self._observe("stale" if self._held.stale else "hit")
+        return self._served()
 
     def peek(self) -> Reading[T]:
         """

@@ -14,6 +14,7 @@ from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve, settle
 from helpers.resources import Canned, Holding, bad_gateway
 from helpers.wire import exchange
 from treq.testing import StubTreq
+from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.parse import ParseClient
@@ -530,3 +531,97 @@ class _CounterBackend(Canned):
             else b'{"results": [{"objectId": "abcdefghij", "count": 0}]}'
         )
         return super().render(request)
+
+
+class HeldPagesTests(WebTestCase):
+    """
+    A busy process answers its pages from what is rendered, without the
+    route: the same answers, and no backend read.
+    """
+
+    def _site(self) -> HardenedSite:
+        return HardenedSite(
+            self.bot.resource(), HEADERS, SERVER, access_log=False, reactor=self.clock
+        )
+
+    def _answer(
+        self, request: bytes
+    ) -> tuple[int, list[tuple[bytes, list[bytes]]], bytes]:
+        answer = exchange(self._site(), request, self.parse.http)
+        assert answer is not None
+        # All but the date and the framing (the held answer has a length,
+        # the route's is chunked): the same answer either way.
+        framing = (b"date", b"content-length", b"transfer-encoding")
+        headers = sorted((k, v) for k, v in answer.headers.items() if k not in framing)
+        return answer.status, headers, answer.body
+
+    def test_a_held_page_is_answered_as_its_route_answers_it(self) -> None:
+        self._add(UPDATES, "lines", {"status": "held", "mood": "bored"})
+        for target in (b"/", b"/?poked=1", b"/api/status"):
+            self.clock.advance(5)  # past the window: the route reads
+            request = b"GET %s HTTP/1.1\r\nHost: bot.invalid\r\n\r\n" % target
+            routed = self._answer(request)
+            reads = self._requests()
+            held = self._answer(request)
+            self.assertEqual(held, routed, target)
+            self.assertEqual(self._requests(), reads, target)
+
+    def test_head_of_a_held_page_has_no_body(self) -> None:
+        get = exchange(
+            self._site(),
+            b"GET / HTTP/1.1\r\nHost: bot.invalid\r\n\r\n",
+            self.parse.http,
+        )
+        assert get is not None
+        with capturedLogs() as events:
+            head = exchange(
+                self._site(), b"HEAD / HTTP/1.1\r\nHost: bot.invalid\r\n\r\n"
+            )
+        assert head is not None
+        self.assertEqual((head.status, head.body), (200, b""))
+        self.assertEqual(head.header(b"content-length"), b"%d" % len(get.body))
+        self.assertEqual(events, [])
+
+    def test_a_held_page_answers_304_to_the_tag_a_client_holds(self) -> None:
+        first = exchange(
+            self._site(),
+            b"GET / HTTP/1.1\r\nHost: bot.invalid\r\n\r\n",
+            self.parse.http,
+        )
+        assert first is not None
+        etag = first.header(b"etag")
+        assert etag is not None
+        reads = self._requests()
+        held = exchange(
+            self._site(),
+            b"GET / HTTP/1.1\r\nHost: bot.invalid\r\nIf-None-Match: W/%s\r\n\r\n"
+            % etag,
+        )
+        assert held is not None
+        self.assertEqual(
+            (held.status, held.body, held.header(b"etag")), (304, b"", etag)
+        )
+        self.assertEqual(self._requests(), reads)
+
+    def test_a_status_that_needs_a_read_goes_through_the_route(self) -> None:
+        self._answer(b"GET / HTTP/1.1\r\nHost: bot.invalid\r\n\r\n")
+        reads = self._requests()
+        self.clock.advance(5)
+        self._answer(b"GET / HTTP/1.1\r\nHost: bot.invalid\r\n\r\n")
+        self.assertEqual(self._requests(), reads + 2)
+
+    def _requests(self) -> int:
+        # The reads the web process made of both accounts so far.
+        return self._reads[0]
+
+    def setUp(self) -> None:
+        super().setUp()
+        self._reads = [0]
+        original = self.parse.http.request
+
+        def counted(method: str, url: str, **kwargs: Any) -> Any:
+            if method == "GET":
+                self._reads[0] += 1
+            return original(method, url, **kwargs)
+
+        self.parse.http.request = counted  # type: ignore[method-assign]
