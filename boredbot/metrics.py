@@ -111,7 +111,7 @@ class Metrics:
             "The update loop's interval (alerts measure stalls in intervals).",
             registry=registry,
         )
-        self.mood = Gauge(
+        self.current_mood = Gauge(
             "boredbot_mood",
             "The bot's mood: 1 for the current one, 0 for the others.",
             ["mood"],
@@ -191,7 +191,7 @@ class Metrics:
         Record the bot's current mood.
         """
         for mood in MOODS:
-            self.mood.labels(mood).set(1 if mood == current else 0)
+            self.current_mood.labels(mood).set(1 if mood == current else 0)
 
 
 def _as_number(check: Callable[[], bool]) -> Callable[[], float]:

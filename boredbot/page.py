@@ -81,17 +81,17 @@ class StatusPage(Element):
 
     @renderer
     def stale_mood(self, request: IRequest, tag: Tag) -> Tag | str:
-        return _stale(self._status.mood, "mood")
+        return _stale(self._status.mood_part, "mood")
 
     @renderer
     def stale_lines(self, request: IRequest, tag: Tag) -> Tag | str:
-        return _stale(self._status.lines, "updates")
+        return _stale(self._status.lines_part, "updates")
 
     @renderer
     def mood(self, request: IRequest, tag: Tag) -> Tag:
         current = self._status.current
         if current is None:
-            if self._status.mood.value is None:
+            if self._status.mood_part.value is None:
                 return _unavailable("The mood is unavailable right now.")
             return tags.p("The bot has no mood yet.", class_="feeling")
         return tag.fillSlots(
@@ -102,15 +102,15 @@ class StatusPage(Element):
 
     @renderer
     def lines(self, request: IRequest, tag: Tag) -> Tag:
-        if self._status.lines.value is None:
+        if self._status.lines_part.value is None:
             return _unavailable("The latest lines are unavailable right now.")
-        if not self._status.lines.value:
+        if not self._status.lines_part.value:
             return tags.p("Nothing posted yet.")
         return tag
 
     @renderer
     def line(self, request: IRequest, tag: Tag) -> Iterator[Tag]:
-        for line in self._status.lines.value or ():
+        for line in self._status.lines_part.value or ():
             yield tag.clone().fillSlots(
                 when=_moment(line.get("createdAt")), status=_text(line.get("status"))
             )

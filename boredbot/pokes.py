@@ -33,12 +33,12 @@ class PokeCounter:
 
     def __init__(
         self,
-        mood: ParseClient,
+        mood_account: ParseClient,
         clock: IReactorTime,
         window: float,
         metrics: Metrics | None = None,
     ) -> None:
-        self._mood = mood
+        self._mood_account = mood_account
         self._metrics = metrics
         self._counter_id: str | None = None
         self._coalescer = Coalescer(self._write, clock, window)
@@ -61,7 +61,7 @@ class PokeCounter:
     async def _write(self, pokes: int) -> None:
         try:
             counter_id = self._counter_id or await self._find_counter()
-            total = await self._mood.increment(POKES, counter_id, COUNT, pokes)
+            total = await self._mood_account.increment(POKES, counter_id, COUNT, pokes)
         except POKE_FAILURES as failure:
             if isinstance(failure, ParseError) and failure.code == OBJECT_NOT_FOUND:
                 self._counter_id = None
@@ -85,9 +85,9 @@ class PokeCounter:
             self._metrics.poke_writes.labels(outcome).inc()
 
     async def _find_counter(self) -> str:
-        counter = await find_counter(self._mood)
+        counter = await find_counter(self._mood_account)
         if counter is None:
-            raise NoCounter(self._mood.account.name)
+            raise NoCounter(self._mood_account.account.name)
         counter_id: str = counter["objectId"]
         self._counter_id = counter_id
         return counter_id

@@ -89,7 +89,7 @@ class Readiness:
 
     def _web_reasons(self, status: Status, report: dict[str, Any]) -> list[str]:
         reasons = []
-        parts = {"mood": status.mood, "lines": status.lines}
+        parts = {"mood": status.mood_part, "lines": status.lines_part}
         report["parts"] = {name: describe(part) for name, part in parts.items()}
         for name, part in parts.items():
             if state(part) == UNAVAILABLE:

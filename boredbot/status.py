@@ -36,13 +36,13 @@ class Status:
     The bot's state as a web process knows it: what each account last
     said, and how well it knows it.
 
-    @ivar mood: the mood account's C{current} objects (none or one).
-    @ivar lines: the latest lines, newest first, each its C{status},
+    @ivar mood_part: the mood account's C{current} objects (none or one).
+    @ivar lines_part: the latest lines, newest first, each its C{status},
         C{mood} and C{createdAt} (when it was posted).
     """
 
-    mood: Reading[Objects]
-    lines: Reading[Objects]
+    mood_part: Reading[Objects]
+    lines_part: Reading[Objects]
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -50,7 +50,7 @@ class Status:
         The C{current} object (C{mood}, C{feeling}, C{since}), or L{None}
         when the mood is unavailable or the account holds none.
         """
-        return self.mood.value[0] if self.mood.value else None
+        return self.mood_part.value[0] if self.mood_part.value else None
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -59,10 +59,10 @@ class Status:
         status may be kept while the key stays.
         """
         return (
-            self.mood.generation,
-            self.mood.expired,
-            self.lines.generation,
-            self.lines.expired,
+            self.mood_part.generation,
+            self.mood_part.expired,
+            self.lines_part.generation,
+            self.lines_part.expired,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -76,15 +76,18 @@ class Status:
         if self.current is not None:
             mood = {key: self.current.get(key) for key in ("mood", "feeling", "since")}
         lines = None
-        if self.lines.value is not None:
+        if self.lines_part.value is not None:
             lines = [
                 {key: line.get(key) for key in ("status", "mood", "createdAt")}
-                for line in self.lines.value
+                for line in self.lines_part.value
             ]
         return {
             "mood": mood,
             "lines": lines,
-            "parts": {"mood": describe(self.mood), "lines": describe(self.lines)},
+            "parts": {
+                "mood": describe(self.mood_part),
+                "lines": describe(self.lines_part),
+            },
         }
 
 
@@ -133,15 +136,15 @@ class StatusSource:
 
     def __init__(
         self,
-        updates: ParseClient,
-        mood: ParseClient,
+        updates_account: ParseClient,
+        mood_account: ParseClient,
         clock: IReactorTime,
         fresh: float,
         max_stale: float,
         metrics: Metrics | None = None,
     ) -> None:
-        self._updates = updates
-        self._mood = mood
+        self._updates_account = updates_account
+        self._mood_account = mood_account
         expected = (ParseError, ParseUnavailable)
 
         def observer(account: str) -> Callable[[str], None] | None:
@@ -161,7 +164,7 @@ class StatusSource:
         """
         lines = self._lines_cache.reading()
         mood = self._mood_cache.reading()
-        return Status(mood=await mood, lines=await lines)
+        return Status(mood_part=await mood, lines_part=await lines)
 
     def held(self) -> Status | None:
         """
@@ -173,17 +176,19 @@ class StatusSource:
         lines, mood = self._lines_cache.held(), self._mood_cache.held()
         if lines is None or mood is None:
             return None
-        return Status(mood=mood, lines=lines)
+        return Status(mood_part=mood, lines_part=lines)
 
     def peek(self) -> Status:
         """
         The status as held now, starting no read.
         """
-        return Status(mood=self._mood_cache.peek(), lines=self._lines_cache.peek())
+        return Status(
+            mood_part=self._mood_cache.peek(), lines_part=self._lines_cache.peek()
+        )
 
     async def _read_lines(self) -> Objects:
         found = await self._read(
-            self._updates,
+            self._updates_account,
             LINES,
             where={SEQ: {"$exists": True}},
             order=[f"-{SEQ}"],
@@ -201,7 +206,9 @@ class StatusSource:
         ]
 
     async def _read_mood(self) -> Objects:
-        return await self._read(self._mood, CURRENT, order=["createdAt"], limit=1)
+        return await self._read(
+            self._mood_account, CURRENT, order=["createdAt"], limit=1
+        )
 
     async def _read(
         self, client: ParseClient, class_name: str, **query: Any

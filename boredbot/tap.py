@@ -319,21 +319,28 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     # Metrics are off unless an endpoint serves them: off, they cost nothing.
     metrics = Metrics() if bot.metrics is not None else None
     observe = None if metrics is None else metrics.observe_backend
-    updates, mood = (
+    updates_account, mood_account = (
         ParseClient(account, http.client, reactor, bot.timeout, observe=observe)
         for account in (bot.updates, bot.mood)
     )
     updater = status = None
     if not options["no-updater"]:
-        updater = Updater(updates, mood, reactor, metrics, bot.retention)
+        updater = Updater(
+            updates_account, mood_account, reactor, metrics, bot.retention
+        )
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
     pokes = None
     if not options["no-web"]:
         settings = bot.web
         status = StatusSource(
-            updates, mood, reactor, settings.fresh, settings.max_stale, metrics
+            updates_account,
+            mood_account,
+            reactor,
+            settings.fresh,
+            settings.max_stale,
+            metrics,
         )
-        pokes = PokeCounter(mood, reactor, settings.poke_window, metrics)
+        pokes = PokeCounter(mood_account, reactor, settings.poke_window, metrics)
         StopHook(pokes.flush).setServiceParent(bot_service)
     readiness = Readiness(reactor, status, updater, bot.interval)
     if status is not None and pokes is not None:

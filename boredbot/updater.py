@@ -88,8 +88,8 @@ class Updater:
 
     def __init__(
         self,
-        updates: ParseClient,
-        mood: ParseClient,
+        updates_account: ParseClient,
+        mood_account: ParseClient,
         clock: IReactorTime,
         metrics: Metrics | None = None,
         retention: int | None = None,
@@ -98,10 +98,10 @@ class Updater:
         @param retention: the ring's size the configuration expects; a ring
             of another size is used as it is, with a warning.
         """
-        self._updates = updates
+        self._updates = updates_account
         self._retention = retention
         self._ring: Ring | None = None
-        self._mood_account = mood
+        self._mood_account = mood_account
         self._clock = clock
         self._metrics = metrics
         self.last_success: float | None = None

@@ -11,7 +11,34 @@ from typing import Any
 
 import pytest
 from helpers.backends import provision
+from helpers.leftovers import EngineState, clean_up
 from helpers.real_parse import Accounts, ParseServer, Postgres
+
+_ENGINE_BEFORE: list[EngineState | None] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """
+    Note what the Docker engine holds before the run (if one answers).
+    """
+    _ENGINE_BEFORE.append(EngineState.now())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """
+    Tests leave nothing behind: remove from the Docker engine what the run
+    made, and fail the run, naming it, if anything remains.
+    """
+    before = _ENGINE_BEFORE[0] if _ENGINE_BEFORE else None
+    if before is None:
+        return
+    left = clean_up(before)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        text = "the run left in the Docker engine:\n  " + "\n  ".join(left)
+        if reporter is not None:
+            reporter.write_line(text, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)

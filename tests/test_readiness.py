@@ -54,7 +54,7 @@ class ReadinessTests(SynchronousTestCase):
         )
         readiness = Readiness(self.clock, status=status)
         self.assertTrue(self._check(readiness)[0])
-        status._mood = ParseClient(MOOD, self.down, self.clock)
+        status._mood_account = ParseClient(MOOD, self.down, self.clock)
         self.clock.advance(5)
         self._check(readiness)  # the read that fails
         self.assertTrue(self._check(readiness)[0])

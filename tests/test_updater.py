@@ -20,9 +20,11 @@ from boredbot.updater import STOP_GRACE, Updater, updater_service
 class UpdaterTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.parse = EmbeddedParse()
-        self.updates = self.parse.client(UPDATES)
-        self.mood = self.parse.client(MOOD)
-        self.updater = Updater(self.updates, self.mood, self.parse.clock)
+        self.updates_account = self.parse.client(UPDATES)
+        self.mood_account = self.parse.client(MOOD)
+        self.updater = Updater(
+            self.updates_account, self.mood_account, self.parse.clock
+        )
 
     def _live(self, times: int = 1) -> None:
         for _ in range(times):
@@ -32,13 +34,15 @@ class UpdaterTests(SynchronousTestCase):
     def _lines(self) -> list[str]:
         # The ring's lines, oldest first.
         found = resolve(
-            self.updates.find("lines", where={"seq": {"$exists": True}}, order=["seq"]),
+            self.updates_account.find(
+                "lines", where={"seq": {"$exists": True}}, order=["seq"]
+            ),
             self.parse.http,
         )
         return [line["status"] for line in found.results]
 
     def _current(self) -> list[dict[str, Any]]:
-        return resolve(self.mood.find("current"), self.parse.http).results
+        return resolve(self.mood_account.find("current"), self.parse.http).results
 
     def _store_mood(self, fields: dict[str, Any]) -> None:
         # As an operator would, with the master key: the bot may only update.
@@ -60,7 +64,7 @@ class UpdaterTests(SynchronousTestCase):
 
     def test_a_second_updater_carries_on_from_the_first(self) -> None:
         self._live(2)
-        successor = Updater(self.updates, self.mood, self.parse.clock)
+        successor = Updater(self.updates_account, self.mood_account, self.parse.clock)
         resolve(successor.run_once(), self.parse.http)
         self.assertEqual(self._lines()[-1], "I'm so very bored.")
 
@@ -101,9 +105,9 @@ class UpdaterTests(SynchronousTestCase):
 
     def _poke(self, times: int = 1) -> None:
         # As a web process does: the counter raised with Increment.
-        [counter] = resolve(self.mood.find("pokes"), self.parse.http).results
+        [counter] = resolve(self.mood_account.find("pokes"), self.parse.http).results
         resolve(
-            self.mood.increment("pokes", counter["objectId"], "count", times),
+            self.mood_account.increment("pokes", counter["objectId"], "count", times),
             self.parse.http,
         )
 
@@ -121,14 +125,14 @@ class UpdaterTests(SynchronousTestCase):
     def test_pokes_while_the_updater_was_away_count(self) -> None:
         self._live()
         self._poke()
-        successor = Updater(self.updates, self.mood, self.parse.clock)
+        successor = Updater(self.updates_account, self.mood_account, self.parse.clock)
         resolve(successor.run_once(), self.parse.http)
         self.assertEqual(self._lines()[-1], "Someone poked me! That was fun.")
 
     def test_a_restarted_updater_does_not_replay_pokes(self) -> None:
         self._poke(3)
         self._live()
-        successor = Updater(self.updates, self.mood, self.parse.clock)
+        successor = Updater(self.updates_account, self.mood_account, self.parse.clock)
         resolve(successor.run_once(), self.parse.http)
         self.assertEqual(
             self._lines(), ["Someone poked me! That was fun.", "I'm getting restless."]
@@ -147,7 +151,7 @@ class UpdaterTests(SynchronousTestCase):
         self.assertEqual(self._current()[0]["pokes_seen"], 4)
 
     def test_missing_counter_is_reported(self) -> None:
-        [counter] = resolve(self.mood.find("pokes"), self.parse.http).results
+        [counter] = resolve(self.mood_account.find("pokes"), self.parse.http).results
         self.parse.store.delete(MOOD.application_id, "pokes", counter["objectId"])
         with capturedLogs() as events:
             self._live()

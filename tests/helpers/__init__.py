@@ -118,14 +118,30 @@ class EmbeddedParse:
         )
 
 
-def settle(*stubs: StubTreq, rounds: int = 20) -> None:
+#: More rounds than any exchange between stubs takes: past them, requests
+#: keep starting each other, which is a bug.
+_MOST_ROUNDS = 1000
+
+
+def settle(*stubs: StubTreq) -> None:
     """
     Deliver every request and answer in flight through C{stubs}, also
-    those started while answering others.
+    those started while answering others, until a whole round moves no
+    byte (rather than for a guessed number of rounds).
+
+    treq has no public way to ask whether anything is in flight: this
+    reads each stub's pumps (C{StubTreq._agent._pumps}) and whether their
+    C{flush} moved data.
     """
-    for _ in range(rounds):
+    for _ in range(_MOST_ROUNDS):
+        moved = False
         for stub in stubs:
+            for pump in list(stub._agent._pumps):
+                moved = pump.flush(advanceClock=False) or moved
             stub.flush()
+        if not moved:
+            return
+    raise AssertionError(f"still moving after {_MOST_ROUNDS} rounds")
 
 
 def resolve(
