@@ -17,7 +17,12 @@ from typing import Any
 from attrs import frozen
 
 from luggage.secret import Secret
-from luggage.secrets import decrypt_all, is_encrypted, load_private_key
+from luggage.secrets import (
+    decrypt_all,
+    is_encrypted,
+    load_private_key,
+    refuse_plain_beside_encrypted,
+)
 from luggage.secrets.format import read_table
 from luggage.secrets.keys import LoadedKey, parse_private_key
 
@@ -59,6 +64,8 @@ def secret_reader(
         return plaintext_secret, ()
     loaded = _private_key(keys)
     secrets = decrypt_all(document, loaded.key, source)
+    # The rule luggage-secrets check applies: a file that checks is taken.
+    refuse_plain_beside_encrypted(document, source)
 
     def read_secret(name: str, value: Any) -> Secret:
         if not is_encrypted(value):

@@ -13,8 +13,13 @@ from hypothesis import strategies as st
 from nacl.public import PrivateKey
 from twisted.trial.unittest import SynchronousTestCase
 
-from luggage.secrets.edit import rotate, set_recipients, set_secret
-from luggage.secrets.format import SecretsError, decrypt_all, encrypted_values
+from luggage.secrets.edit import check, rotate, set_recipients, set_secret
+from luggage.secrets.format import (
+    SecretsError,
+    decrypt_all,
+    encrypted_values,
+    plain_beside_encrypted,
+)
 
 SOURCE = "bot.toml"
 TEXT = """\
@@ -224,3 +229,46 @@ class AttackTests(SynchronousTestCase):
         mood = self.document["accounts"]["mood"]
         mood["rest_api_key"] = str(mood["rest_api_key"])[:-3] + "abc"
         self.assertNotIn("m-key", self._refusal())
+
+
+class ForgottenSecretTests(SynchronousTestCase):
+    """
+    A secret left in plain text beside an encrypted one of its name is
+    refused by decrypt_all, which `luggage-secrets check` and the bot both
+    use: a file that checks is a file the bot takes.
+    """
+
+    def _half_encrypted(self) -> tuple[Any, PrivateKey]:
+        key = PrivateKey.generate()
+        document = tomlkit.parse(
+            '[accounts.updates]\nrest_api_key = "still-plain"\n'
+            '[accounts.mood]\nrest_api_key = "x"\n'
+        )
+        set_recipients(document, [("deploy", key.public_key)], None, SOURCE)
+        set_secret(document, "accounts.mood.rest_api_key", "secret", key, SOURCE)
+        return tomlkit.parse(tomlkit.dumps(document)), key
+
+    def test_a_plain_value_beside_an_encrypted_one_of_its_name_is_found(self) -> None:
+        document, _ = self._half_encrypted()
+        self.assertEqual(
+            plain_beside_encrypted(document),
+            {"accounts.updates.rest_api_key": "accounts.mood.rest_api_key"},
+        )
+
+    def test_the_check_refuses_it_though_the_mac_matches(self) -> None:
+        document, key = self._half_encrypted()
+        # (Decrypting alone, as editing does, takes it: one at a time.)
+        self.assertEqual(
+            list(decrypt_all(document, key, SOURCE)), ["accounts.mood.rest_api_key"]
+        )
+        error = self.assertRaises(SecretsError, check, document, key, SOURCE)
+        self.assertIn("accounts.updates.rest_api_key", str(error))
+        self.assertIn("is in plain text, while accounts.mood.rest_api_key", str(error))
+
+    def test_values_of_other_names_may_stay_plain(self) -> None:
+        document, key = self._half_encrypted()
+        document["accounts"]["updates"]["rest_api_key"] = "replaced below"
+        set_secret(document, "accounts.updates.rest_api_key", "s2", key, SOURCE)
+        document["accounts"]["updates"]["url"] = "https://parse.invalid"
+        self.assertEqual(plain_beside_encrypted(document), {})
+        self.assertEqual(len(decrypt_all(document, key, SOURCE)), 2)

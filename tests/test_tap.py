@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
+import tomlkit
 from helpers import scratch_folder
 from twisted.application.internet import StreamServerEndpointService, TimerService
 from twisted.application.service import IServiceCollection
@@ -13,6 +14,9 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.tap import Options, makeService
+from luggage.secrets import SecretsError
+from luggage.secrets.edit import check, set_recipients, set_secret
+from luggage.secrets.keys import parse_private_key
 from luggage.twistd import HTTPClientService, StopHook
 
 ENVIRONMENTS = files("deploy") / "environments"
@@ -106,6 +110,32 @@ class OptionsTests(SynchronousTestCase):
         )
         # Replacing a value is caught by the MAC before the value is read.
         self.assertIn("the MAC does not match", refusal)
+
+    def test_a_file_with_a_secret_left_plain_is_refused_as_the_check_does(
+        self,
+    ) -> None:
+        # As luggage-secrets leaves a file when only one key was set: the
+        # MAC matches; luggage-secrets check refuses it, and so does the bot.
+        document = tomlkit.parse((ENVIRONMENTS / "demo.toml").read_text("utf-8"))
+        del document["secrets"]
+        for name in ("updates", "mood"):
+            document["accounts"][name]["rest_api_key"] = "plain"
+        key = parse_private_key(DEMO_KEY.read_text("ascii"), "the demo key")
+        set_recipients(document, [("demo", key.public_key)], None, "x")
+        set_secret(document, "accounts.mood.rest_api_key", "m", key, "x")
+        path = scratch_folder(self) / "half.toml"
+        path.write_text(tomlkit.dumps(document))
+        self.assertRaises(
+            SecretsError, check, tomlkit.parse(path.read_text()), key, "x"
+        )
+        refusal = self._refused(
+            "--config", str(path), environ=self._demo_key_variable()
+        )
+        self.assertIn(
+            "accounts.updates.rest_api_key: is in plain text, while"
+            " accounts.mood.rest_api_key is encrypted",
+            refusal,
+        )
 
     def _refused(self, *argv: str, environ: dict[str, str] | None = None) -> str:
         # twistd prints a SystemExit's message and exits 1: one line, no

@@ -8,7 +8,12 @@ Only the holder of a recipient's private key can read the values, and any
 change made without the data key is detected. See L{luggage.secrets.format}.
 """
 
-from .format import SecretsError, decrypt_all, is_encrypted
+from .format import (
+    SecretsError,
+    decrypt_all,
+    is_encrypted,
+    refuse_plain_beside_encrypted,
+)
 from .keys import PrivateKeyError, load_private_key
 
 __all__ = [
@@ -17,4 +22,5 @@ __all__ = [
     "decrypt_all",
     "is_encrypted",
     "load_private_key",
+    "refuse_plain_beside_encrypted",
 ]

@@ -22,6 +22,7 @@ from .format import (
     encrypt_value,
     new_data_key,
     read_table,
+    refuse_plain_beside_encrypted,
     seal,
     unlock,
     write_table,
@@ -102,9 +103,13 @@ def rotate(document: Any, private_key: PrivateKey, source: str) -> None:
 
 def check(document: Any, private_key: PrivateKey, source: str) -> list[str]:
     """
-    Decrypt and verify everything; the names of the values, not the values.
+    Decrypt and verify everything, and apply the rule of a file in use
+    (L{refuse_plain_beside_encrypted}); the names of the values, not the
+    values.
     """
-    return sorted(decrypt_all(document, private_key, source))
+    names = sorted(decrypt_all(document, private_key, source))
+    refuse_plain_beside_encrypted(document, source)
+    return names
 
 
 def _check_name(name: str, source: str) -> None:

@@ -89,6 +89,51 @@ def encrypted_values(document: Mapping[str, Any]) -> dict[str, str]:
     return dict(_walk(document, ""))
 
 
+def plain_beside_encrypted(document: Mapping[str, Any]) -> dict[str, str]:
+    """
+    The values left in plain text under a key named as one that is
+    encrypted elsewhere in C{document} (C{accounts.updates.rest_api_key}
+    beside an encrypted C{accounts.mood.rest_api_key}): a secret someone
+    forgot to encrypt. By dotted name, each with the encrypted name it
+    matches.
+    """
+    encrypted = {name.rsplit(".", 1)[-1]: name for name in encrypted_values(document)}
+    return {
+        name: encrypted[name.rsplit(".", 1)[-1]]
+        for name, value in _values(document, "")
+        if name.rsplit(".", 1)[-1] in encrypted and not is_encrypted(value)
+    }
+
+
+def refuse_plain_beside_encrypted(document: Mapping[str, Any], source: str) -> None:
+    """
+    The rule of a file in use (C{luggage-secrets check} and the program that
+    reads the file apply it alike): no value in plain text beside an
+    encrypted one of its name. (Editing allows it: secrets are encrypted
+    one at a time.)
+
+    @raise SecretsError: naming the first such value.
+    """
+    for name, encrypted in plain_beside_encrypted(document).items():
+        raise SecretsError(
+            source,
+            name,
+            f"is in plain text, while {encrypted} is encrypted: encrypt it"
+            " (luggage-secrets set)",
+        )
+
+
+def _values(table: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if name == TABLE:
+            continue
+        if isinstance(value, Mapping):
+            yield from _values(value, name + ".")
+        else:
+            yield name, value
+
+
 def _walk(table: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, str]]:
     for key, value in table.items():
         name = f"{prefix}{key}"
