@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from helpers.backends import PREVIOUS_PERMISSIONS  # noqa: E402
 from helpers.real_parse import ParseServer, Postgres  # noqa: E402
 
 #: Lines a day at the default interval.
@@ -75,13 +76,11 @@ def _size(postgres: Postgres, server: ParseServer) -> str:
 
 def _old_account(postgres: Postgres, server: ParseServer) -> None:
     instance = server.instance
-    old = {op: {"*": True} for op in ("find", "count", "get", "create")}
-    old.update({op: {} for op in ("update", "delete", "addField")})
     body = json.dumps(
         {
             "className": "lines",
             "fields": {"status": {"type": "String"}, "mood": {"type": "String"}},
-            "classLevelPermissions": {**old, "protectedFields": {"*": []}},
+            "classLevelPermissions": PREVIOUS_PERMISSIONS,
         }
     ).encode()
     request = urllib.request.Request(
@@ -100,14 +99,7 @@ def _old_account(postgres: Postgres, server: ParseServer) -> None:
 def _add_old_lines(
     postgres: Postgres, server: ParseServer, start: int, end: int
 ) -> None:
-    postgres.sql(
-        server.database,
-        'INSERT INTO "lines" ("objectId", "createdAt", "updatedAt", "status", "mood")'
-        " SELECT 'L' || lpad(n::text, 9, '0'),"
-        " timestamptz '2026-01-01 00:00:00+00' + n * interval '10 seconds',"
-        " timestamptz '2026-01-01 00:00:00+00' + n * interval '10 seconds',"
-        f" 'line ' || n, 'bored' FROM generate_series({start}, {end - 1}) AS n",
-    )
+    postgres.add_old_lines(server.database, start, end)
     postgres.sql(server.database, 'VACUUM ANALYZE "lines"')
 
 

@@ -86,7 +86,9 @@ def encrypted_values(document: Mapping[str, Any]) -> dict[str, str]:
     """
     Every ciphertext in C{document}, by dotted name, outside the table.
     """
-    return dict(_walk(document, ""))
+    return {
+        name: str(value) for name, value in _values(document, "") if is_encrypted(value)
+    }
 
 
 def plain_beside_encrypted(document: Mapping[str, Any]) -> dict[str, str]:
@@ -132,17 +134,6 @@ def _values(table: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
             yield from _values(value, name + ".")
         else:
             yield name, value
-
-
-def _walk(table: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, str]]:
-    for key, value in table.items():
-        name = f"{prefix}{key}"
-        if name == TABLE:
-            continue
-        if isinstance(value, Mapping):
-            yield from _walk(value, name + ".")
-        elif is_encrypted(value):
-            yield name, str(value)
 
 
 def encrypt_value(data_key: bytes, name: str, plaintext: str) -> str:

@@ -23,7 +23,13 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from helpers.backends import App, Backend, provision
+from helpers.backends import (
+    PREVIOUS_PERMISSIONS,
+    App,
+    Backend,
+    as_master,
+    provision,
+)
 from helpers.processes import http
 
 from boredbot.schema import PLANS
@@ -455,17 +461,9 @@ def _as_the_previous_version_left_it(backend: Backend, app: App) -> None:
     # Its permissions (anyone with the REST key created one poke object
     # each), no counter, and a current object without pokes_seen.
     def master(method: str, path: str, body: Any = None) -> Any:
-        status, _, answer = http(method, app.url + path, body, app.master_headers())
-        assert status in (200, 201), (path, answer)
-        return answer
+        return as_master(app, method, path, body)
 
-    old = {op: {"*": True} for op in ("find", "count", "get", "create")}
-    old.update({op: {} for op in ("update", "delete", "addField")})
-    master(
-        "PUT",
-        "/schemas/pokes",
-        {"classLevelPermissions": {**old, "protectedFields": {"*": []}}},
-    )
+    master("PUT", "/schemas/pokes", {"classLevelPermissions": PREVIOUS_PERMISSIONS})
     for class_name in ("pokes", "current"):
         for found in master("GET", f"/classes/{class_name}?limit=1000")["results"]:
             master("DELETE", f"/classes/{class_name}/{found['objectId']}")
@@ -513,17 +511,9 @@ def _lines_as_the_previous_version_left_them(app: App, count: int) -> list[str]:
     # Its permissions (the REST key created one object per line), no ring,
     # and COUNT lines, oldest first.
     def master(method: str, path: str, body: Any = None) -> Any:
-        status, _, answer = http(method, app.url + path, body, app.master_headers())
-        assert status in (200, 201), (path, answer)
-        return answer
+        return as_master(app, method, path, body)
 
-    old = {op: {"*": True} for op in ("find", "count", "get", "create")}
-    old.update({op: {} for op in ("update", "delete", "addField")})
-    master(
-        "PUT",
-        "/schemas/lines",
-        {"classLevelPermissions": {**old, "protectedFields": {"*": []}}},
-    )
+    master("PUT", "/schemas/lines", {"classLevelPermissions": PREVIOUS_PERMISSIONS})
     mount = urlsplit(app.url).path
     while found := master("GET", "/classes/lines?limit=50")["results"]:
         deletes = [

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 from helpers import free_port
-from helpers.backends import App, provision
+from helpers.backends import PREVIOUS_PERMISSIONS, App, as_master, provision
 from helpers.bot import start_bot
 from helpers.processes import Running, eventually, http
 from helpers.real_parse import Accounts, Postgres, accounts_toml
@@ -107,34 +107,15 @@ def test_the_ring_holds_the_retention_whatever_the_uptime(
 def _old_account(postgres: Postgres, accounts: Accounts, lines: int) -> None:
     # As months of posting left an account of the version before the ring:
     # its permissions and fields, and one row a line, every ten seconds.
-    updates = accounts.app("updates")
-
-    def master(method: str, path: str, body: Any = None) -> None:
-        status, _, answer = http(
-            method, updates.url + path, body, updates.master_headers()
-        )
-        assert status in (200, 201), (path, answer)
-
-    old = {op: {"*": True} for op in ("find", "count", "get", "create")}
-    old.update({op: {} for op in ("update", "delete", "addField")})
     drop = {name: {"__op": "Delete"} for name in ("slot", "seq", "posted")}
     postgres.sql(accounts.updates.database, 'DELETE FROM "lines"')
-    master(
+    as_master(
+        accounts.app("updates"),
         "PUT",
         "/schemas/lines",
-        {
-            "fields": drop,
-            "classLevelPermissions": {**old, "protectedFields": {"*": []}},
-        },
+        {"fields": drop, "classLevelPermissions": PREVIOUS_PERMISSIONS},
     )
-    postgres.sql(
-        accounts.updates.database,
-        'INSERT INTO "lines" ("objectId", "createdAt", "updatedAt", "status", "mood")'
-        " SELECT 'L' || lpad(n::text, 9, '0'),"
-        " timestamptz '2026-01-01 00:00:00+00' + n * interval '10 seconds',"
-        " timestamptz '2026-01-01 00:00:00+00' + n * interval '10 seconds',"
-        f" 'line ' || n, 'bored' FROM generate_series(0, {lines - 1}) AS n",
-    )
+    postgres.add_old_lines(accounts.updates.database, 0, lines)
 
 
 def _provisioning(app: App, *options: str) -> subprocess.Popen[str]:

@@ -122,6 +122,21 @@ class Postgres:
             raise ProcessFailed(f"psql failed:\n{statement}\n{done.stderr}")
         return done.stdout
 
+    def add_old_lines(self, database: str, start: int, end: int) -> None:
+        """
+        Put lines C{start} to C{end} (excluded) into a Parse Server's
+        C{lines} table as the version before the ring posted them: one row a
+        line, every ten seconds from 2026-01-01, as months of posting would.
+        """
+        self.sql(
+            database,
+            'INSERT INTO "lines" ("objectId", "createdAt", "updatedAt", "status",'
+            " \"mood\") SELECT 'L' || lpad(n::text, 9, '0'),"
+            " timestamptz '2026-01-01 00:00:00+00' + n * interval '10 seconds',"
+            " timestamptz '2026-01-01 00:00:00+00' + n * interval '10 seconds',"
+            f" 'line ' || n, 'bored' FROM generate_series({start}, {end - 1}) AS n",
+        )
+
     def stop(self) -> None:
         try:
             self._run(

@@ -53,6 +53,8 @@ _PROVISION = [
     "--application-id",
     "--master-key-file",
     "--timeout",
+    "--retention",
+    "--archive",
     "--bogus",
 ]
 

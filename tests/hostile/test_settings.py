@@ -164,6 +164,7 @@ _toml_values = st.recursive(
 )
 _TOP = [
     "interval",
+    "retention",
     "listen",
     "timeout",
     "metrics",
