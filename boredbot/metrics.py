@@ -186,6 +186,18 @@ class Metrics:
                 )
                 gauge.set_function(_as_number(ready))
 
+    def watch_lead(self, leading: Callable[[], bool]) -> None:
+        """
+        Report whether this process's updater leads, read at each scrape:
+        C{boredbot_updater_leading} (1, or 0 standing by).
+        """
+        gauge = Gauge(
+            "boredbot_updater_leading",
+            "1 when this updater leads (writes), 0 when it stands by.",
+            registry=self.registry,
+        )
+        gauge.set_function(_as_number(leading))
+
     def set_mood(self, current: str) -> None:
         """
         Record the bot's current mood.

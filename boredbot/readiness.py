@@ -5,8 +5,9 @@ opposed to being alive (C{/healthz}).
  - a web process is ready when it has a status to show: each part read
    well, or stale within C{max_stale} (L{boredbot.status}), not
    unavailable;
- - an updater is ready when its mood is restored and its last iteration
-   completed in full within three intervals.
+ - an updater is ready when it leads (L{boredbot.lead}), its mood is
+   restored and its last iteration completed in full within three
+   intervals; a standby is not ready ("standby: another updater leads").
 
 A process running both is ready when both are.
 """
@@ -24,6 +25,9 @@ from .updater import Updater
 
 #: How many intervals an updater may go without a full iteration.
 STALLED_AFTER = 3
+
+#: Why a standby updater is not ready.
+STANDBY = "standby: another updater leads"
 
 
 class Readiness:
@@ -102,9 +106,16 @@ class Readiness:
         if updater is None:
             return []
         last = updater.last_success
-        report["updater"] = {"restored": updater.restored, "last_success": last}
+        report["updater"] = {
+            "leading": updater.leading,
+            "restored": updater.restored,
+            "last_success": last,
+        }
         failing = updater.last_failure_account
         why = f"the {failing} account fails" if failing else ""
+        if updater.standing_by and not updater.leading:
+            standby = STANDBY
+            return [f"{standby} ({why})" if why else standby]
         if not updater.restored:
             unrestored = "the mood is not restored yet"
             return [f"{unrestored}: {why}" if why else unrestored]

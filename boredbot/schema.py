@@ -8,8 +8,8 @@ and provisioning alike; it imports none of them.
 | account | class | holds |
 | --- | --- | --- |
 | updates | C{lines} | a ring of slots, each a line or empty (L{boredbot.diary}) |
-| mood | C{current} | the one mood, and the pokes the updater has seen |
-| mood | C{pokes} | the one counter web processes raise |
+| mood | C{current} | the one mood, the pokes the updater has seen, its leader |
+| mood | C{pokes} | the one counter web processes raise, and the lead's term |
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ POKES_SEEN = "pokes_seen"
 POKES = "pokes"
 #: The pokes counter's field, raised by web processes.
 COUNT = "count"
+#: The pokes counter's field holding the last term of the lead handed
+#: out to an updater (L{boredbot.lead}).
+LEAD = "lead"
+#: The field of C{current} holding the term of the updater that wrote it.
+LEADER = "leader"
 
 
 @frozen
@@ -101,10 +106,15 @@ PLANS: Mapping[str, tuple[ClassPlan, ...]] = {
                 "feeling": "String",
                 "since": "String",
                 POKES_SEEN: "Number",
+                LEADER: "Number",
             },
             _READ | {"update"},
         ),
-        ClassPlan(POKES, {COUNT: "Number"}, frozenset({"find", "get", "update"})),
+        ClassPlan(
+            POKES,
+            {COUNT: "Number", LEAD: "Number"},
+            frozenset({"find", "get", "update"}),
+        ),
     ),
 }
 

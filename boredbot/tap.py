@@ -326,7 +326,12 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     updater = status = None
     if not options["no-updater"]:
         updater = Updater(
-            updates_account, mood_account, reactor, metrics, bot.retention
+            updates_account,
+            mood_account,
+            reactor,
+            metrics,
+            bot.retention,
+            bot.interval,
         )
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
     pokes = None
@@ -355,6 +360,7 @@ def makeService(options: Options, reactor: Any = None) -> IService:
         )
         if updater is not None:
             metrics.interval.set(bot.interval)
+            metrics.watch_lead(lambda: updater.leading)
         operations = Operations(metrics.registry, readiness).resource()
         web_service(
             reactor, bot.metrics, operations, access_log=False

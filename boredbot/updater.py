@@ -5,8 +5,12 @@ Every interval it reads the pokes counter, and a count above the one it
 recorded last means the bot was poked; it drives the mood machine, writes
 the resulting line into the updates account's ring of lines (see
 L{boredbot.diary}) and records the mood, with the count it has seen, in the
-mood account. It is the only writer of the mood, so exactly one updater
-runs per bot.
+mood account.
+
+Any number of updaters may run; one leads and writes, the others stand by
+(L{boredbot.lead}). The counter read at the start of each iteration says
+whether this one still leads: an iteration that could not read it writes
+nothing.
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from luggage.parselite.errors import OBJECT_NOT_FOUND
-from luggage.twistd import GracefulTimerService
+from luggage.twistd import GracefulTimerService, OrderedMultiService, StopHook
 
+from .config import DEFAULT_INTERVAL
 from .diary import NoRing, Ring, load_ring
+from .lead import RELEASED, Lead, Vacancy, number
 from .metrics import Metrics
 from .mood import Mood, UnknownMood
 from .parse import ParseClient, ParseError, ParseUnavailable, format_date
 from .schema import (
     COUNT,
     CURRENT,
+    LEAD,
+    LEADER,
     LINES,
     POKES,
     POKES_SEEN,
@@ -76,12 +84,14 @@ _BACKEND_ERRORS = (ParseError, ParseUnavailable, NoMood, NoCounter, NoRing)
 class Updater:
     """
     One iteration of the bot's life at a time (L{run_once}), with the mood
-    restored from the mood account before the first.
+    restored from the mood account before the first it leads.
 
     @ivar last_success: when an iteration last completed in full (every
         read and write succeeded), or L{None}.
     @ivar last_failure_account: the account whose failure last kept an
         iteration from completing; L{None} after a complete one.
+    @ivar standing_by: whether the last iteration that read the counter
+        found another updater leading.
     """
 
     _log = Logger()
@@ -93,10 +103,13 @@ class Updater:
         clock: IReactorTime,
         metrics: Metrics | None = None,
         retention: int | None = None,
+        interval: float = DEFAULT_INTERVAL,
     ) -> None:
         """
         @param retention: the ring's size the configuration expects; a ring
             of another size is used as it is, with a warning.
+        @param interval: the loop's interval, by which a standby measures
+            a leader's silence.
         """
         self._updates = updates_account
         self._retention = retention
@@ -109,6 +122,8 @@ class Updater:
         self._complete = True
         self._mood: Mood | None = None
         self._current_id = ""
+        self._lead = Lead(clock, interval)
+        self.standing_by = False
         # The pokes count already turned into entertainment, recorded with
         # the mood; None until known (an account not yet migrated).
         self._pokes_seen: int | float | None = None
@@ -119,6 +134,13 @@ class Updater:
         Whether the mood was restored from the mood account.
         """
         return self._mood is not None
+
+    @property
+    def leading(self) -> bool:
+        """
+        Whether this updater held the lead when it last read the counter.
+        """
+        return self._lead.leading
 
     async def run_once(self) -> None:
         """
@@ -143,19 +165,87 @@ class Updater:
                 self._metrics.last_success.set(self.last_success or 0)
 
     async def _iterate(self) -> None:
+        counter = await self._read_counter()
+        if not await self._leads(counter):
+            return
         mood = self._mood or await self._restore()
         now = format_date(self._clock.seconds())
-        change = mood.entertain(now) if await self._poked() else mood.tick(now)
-        # The two accounts are independent: a failure of one does not keep
-        # the other from being written.
+        change = mood.entertain(now) if self._poked(counter) else mood.tick(now)
+        # A failure of the updates account does not keep the mood from
+        # being written (nor the leader from saying it is alive).
         if await self._attempt(self._post(change.status, change.mood, now)):
             self._log.info("posted {status!r}", status=change.status, mood=change.mood)
-        record: dict[str, object] = {**mood.record()}
+        record: dict[str, object] = {**mood.record(), LEADER: self._lead.term}
         if self._pokes_seen is not None:
             record[POKES_SEEN] = self._pokes_seen
         await self._mood_account.update(CURRENT, self._current_id, record)
         if self._metrics is not None:
             self._metrics.set_mood(mood.mood)
+
+    async def _read_counter(self) -> dict[str, Any]:
+        counter = await find_counter(self._mood_account)
+        if counter is None:
+            raise NoCounter(self._mood_account.account.name)
+        return counter
+
+    async def _leads(self, counter: Mapping[str, Any]) -> bool:
+        # Whether this iteration writes: it leads, or the lead is vacant
+        # and it took it, as the counter and the mood read now say.
+        lead = self._lead
+        if lead.leading:
+            if lead.confirm(counter):
+                self.standing_by = False
+                return True
+            self._log.warn(
+                "another updater took the lead (term {lead}); standing by",
+                lead=counter.get(LEAD),
+            )
+            self._forget()
+        stored = await self._read_mood()
+        vacancy = lead.vacancy(stored)
+        if vacancy is None:
+            self.standing_by = True
+            return False
+        term = await self._mood_account.increment(POKES, counter["objectId"], LEAD, 1)
+        lead.took(term)
+        self.standing_by = False
+        self._log.info(
+            "took the lead (term {term}): {why}", term=term, why=vacancy.value
+        )
+        if vacancy is Vacancy.SILENT:
+            # Written from the next iteration, by then after any write the
+            # silent leader had in flight.
+            return False
+        self._restore_from(stored)
+        return True
+
+    def _forget(self) -> None:
+        # What a leader knew is the next leader's to change: read it again.
+        self._mood = None
+        self._ring = None
+        self._pokes_seen = None
+
+    async def release(self) -> None:
+        """
+        Let the lead go, if this updater holds it (once its loop stopped):
+        a standby then takes it at once instead of waiting for silence.
+        Never raises: a failure leaves the lead to be taken when silent.
+        """
+        if not self._lead.leading or not self._current_id:
+            return
+        try:
+            if self._lead.confirm(await self._read_counter()):
+                await self._mood_account.update(
+                    CURRENT, self._current_id, {LEADER: RELEASED}
+                )
+                self._lead.term = None
+                self._log.info("let the lead go")
+        except _BACKEND_ERRORS as failure:
+            self._log.warn(
+                "could not let the lead go: {error}",
+                error=str(failure),
+                account=failure.account,
+            )
 
     async def _post(self, status: str, mood: str, now: str) -> None:
         # Over the next slot of the ring, read once; a slot that has gone
@@ -188,12 +278,18 @@ class Updater:
         return ring
 
     async def _restore(self) -> Mood:
+        return self._restore_from(await self._read_mood())
+
+    async def _read_mood(self) -> dict[str, Any]:
         found = await self._mood_account.find(CURRENT, order=["createdAt"], limit=1)
         if not found.results:
             raise NoMood(self._mood_account.account.name)
-        stored = found.results[0]
+        stored: dict[str, Any] = found.results[0]
+        return stored
+
+    def _restore_from(self, stored: Mapping[str, Any]) -> Mood:
         self._current_id = stored["objectId"]
-        self._pokes_seen = _number(stored.get(POKES_SEEN))
+        self._pokes_seen = number(stored.get(POKES_SEEN))
         try:
             mood = Mood.restore(stored)
         except UnknownMood as problem:
@@ -206,13 +302,8 @@ class Updater:
         self._mood = mood
         return mood
 
-    async def _poked(self) -> bool:
-        try:
-            counter = await find_counter(self._mood_account)
-        except _BACKEND_ERRORS as failure:
-            self._log_failure(failure)
-            return False
-        count = None if counter is None else _number(counter.get(COUNT))
+    def _poked(self, counter: Mapping[str, Any]) -> bool:
+        count = number(counter.get(COUNT))
         if count is None:
             self._log_failure(NoCounter(self._mood_account.account.name))
             return False
@@ -249,12 +340,6 @@ class Updater:
         )
 
 
-def _number(value: object) -> int | float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value
-
-
 #: How long stopping the updater waits for its iteration in flight before
 #: cutting it off: inside the 10 s Docker and Kubernetes give a stopping
 #: process before they kill it.
@@ -268,10 +353,17 @@ def updater_service(
     A service running C{updater} every C{interval} seconds, starting at once.
 
     Stopping it waits for an iteration in flight, for at most C{grace}
-    seconds.
+    seconds, then lets the lead go (L{Updater.release}).
     """
 
     def iterate() -> Deferred[None]:
         return Deferred.fromCoroutine(updater.run_once())
 
-    return GracefulTimerService(interval, iterate, clock, grace)
+    def release() -> Deferred[None]:
+        return Deferred.fromCoroutine(updater.release())
+
+    # Started in this order, stopped in the reverse: the loop, then the lead.
+    service = OrderedMultiService()
+    StopHook(release).setServiceParent(service)
+    GracefulTimerService(interval, iterate, clock, grace).setServiceParent(service)
+    return service

@@ -79,7 +79,9 @@ class UpdaterRingTests(SynchronousTestCase):
         )
 
     def test_a_restarted_updater_carries_on_after_the_last_line(self) -> None:
-        self._live(self._updater(), 2)
+        first = self._updater()
+        self._live(first, 2)
+        resolve(first.release(), self.parse.http)
         self._live(self._updater(), 2)
         self.assertEqual([seq for _, seq, _ in self._ring()], [4, 2, 3])
 

@@ -41,6 +41,11 @@ class UpdaterTests(SynchronousTestCase):
         )
         return [line["status"] for line in found.results]
 
+    def _successor(self) -> Updater:
+        # The updater stops (letting the lead go) and another starts.
+        resolve(self.updater.release(), self.parse.http)
+        return Updater(self.updates_account, self.mood_account, self.parse.clock)
+
     def _current(self) -> list[dict[str, Any]]:
         return resolve(self.mood_account.find("current"), self.parse.http).results
 
@@ -64,7 +69,7 @@ class UpdaterTests(SynchronousTestCase):
 
     def test_a_second_updater_carries_on_from_the_first(self) -> None:
         self._live(2)
-        successor = Updater(self.updates_account, self.mood_account, self.parse.clock)
+        successor = self._successor()
         resolve(successor.run_once(), self.parse.http)
         self.assertEqual(self._lines()[-1], "I'm so very bored.")
 
@@ -125,14 +130,14 @@ class UpdaterTests(SynchronousTestCase):
     def test_pokes_while_the_updater_was_away_count(self) -> None:
         self._live()
         self._poke()
-        successor = Updater(self.updates_account, self.mood_account, self.parse.clock)
+        successor = self._successor()
         resolve(successor.run_once(), self.parse.http)
         self.assertEqual(self._lines()[-1], "Someone poked me! That was fun.")
 
     def test_a_restarted_updater_does_not_replay_pokes(self) -> None:
         self._poke(3)
         self._live()
-        successor = Updater(self.updates_account, self.mood_account, self.parse.clock)
+        successor = self._successor()
         resolve(successor.run_once(), self.parse.http)
         self.assertEqual(
             self._lines(), ["Someone poked me! That was fun.", "I'm getting restless."]
@@ -150,7 +155,8 @@ class UpdaterTests(SynchronousTestCase):
         self.assertEqual(self._lines(), ["I'm getting restless."])
         self.assertEqual(self._current()[0]["pokes_seen"], 4)
 
-    def test_missing_counter_is_reported(self) -> None:
+    def test_missing_counter_is_reported_and_nothing_is_written(self) -> None:
+        # The counter carries the lead: without it, no updater may write.
         [counter] = resolve(self.mood_account.find("pokes"), self.parse.http).results
         self.parse.store.delete(MOOD.application_id, "pokes", counter["objectId"])
         with capturedLogs() as events:
@@ -161,7 +167,8 @@ class UpdaterTests(SynchronousTestCase):
             error["error"],
             "mood account has no pokes counter; provision it (boredbot-provision)",
         )
-        self.assertEqual(self._lines(), ["I'm getting restless."])
+        self.assertEqual(self._lines(), [])
+        self.assertNotIn("leader", self._current()[0])
 
 
 class LoopTests(SynchronousTestCase):
@@ -237,12 +244,18 @@ class LoopTests(SynchronousTestCase):
         stopping = service.stopService()
         stopping.addBoth(stopped.append)
         self.assertEqual(stopped, [])
-        # The tick goes on through restore, pokes, line and mood, one request
-        # at a time; the service stops only when the last is answered.
+        # The tick goes on through the counter, the mood, taking the lead,
+        # the ring (none: the line fails) and the mood's write, one request
+        # at a time; then the lead is let go (the counter read again, the
+        # mood written): the service stops only when the last is answered.
+        counter = b'{"results": [{"objectId": "cdefghijkl", "count": 0, "lead": 1}]}'
         answers = [
+            counter,
             b'{"results": [{"objectId": "abcdefghij", "mood": "bored"}]}',
+            b'{"lead": 1, "updatedAt": "t"}',
             b'{"results": []}',
-            b'{"objectId": "bcdefghijk", "createdAt": "t"}',
+            b'{"updatedAt": "t"}',
+            counter,
         ]
         for answer in answers:
             holding.answer_all(answer)

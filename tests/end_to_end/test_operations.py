@@ -188,3 +188,47 @@ def test_an_account_down_and_back_seen_by_probes_metrics_and_prometheus(
         eventually(lambda: prometheus.alerts() == {}, timeout=60)
     finally:
         prometheus.stop()
+
+
+def test_no_updater_leading_is_alerted_until_a_standby_takes_the_lead(
+    accounts: Accounts, tmp_path: Path
+) -> None:
+    leader = Process(tmp_path / "leader", accounts, "--no-web")
+    eventually(lambda: leader.ready()[0] == 200)
+    standby = Process(tmp_path / "standby", accounts, "--no-web")
+    prometheus = Prometheus(
+        tmp_path / "prometheus", [leader.ops, standby.ops], quick_rules(tmp_path)
+    )
+    try:
+        eventually(lambda: standby.ready()[1].get("reasons"))
+        assert standby.ready()[1]["reasons"] == ["standby: another updater leads"]
+        assert leader.samples("boredbot_updater_leading") == {frozenset(): 1.0}
+        assert standby.samples("boredbot_updater_leading") == {frozenset(): 0.0}
+        # Both scraped, one leading: no alert of the lead.
+        eventually(lambda: _leading(prometheus) == [0.0, 1.0], timeout=30)
+        assert ("BoredbotNoUpdaterLeads", "") not in prometheus.alerts()
+        # The leader dies without letting the lead go: none leads until the
+        # standby has seen it silent for three intervals.
+        leader.running.kill()
+        eventually(
+            lambda: prometheus.alerts().get(("BoredbotNoUpdaterLeads", "")) == "firing",
+            timeout=30,
+        )
+        eventually(lambda: standby.ready()[0] == 200, timeout=30)
+        assert standby.samples("boredbot_updater_leading") == {frozenset(): 1.0}
+        eventually(
+            lambda: ("BoredbotNoUpdaterLeads", "") not in prometheus.alerts(),
+            timeout=30,
+        )
+        # (a standby completes its iterations: never a stall)
+        assert ("BoredbotUpdaterStalled", "") not in prometheus.alerts()
+    finally:
+        prometheus.stop()
+        leader.running.kill()
+        standby.running.stop()
+
+
+def _leading(prometheus: Prometheus) -> list[float]:
+    # boredbot_updater_leading of every process Prometheus scrapes, sorted.
+    found = prometheus.api("/api/v1/query?query=boredbot_updater_leading")
+    return sorted(float(sample["value"][1]) for sample in found["result"])

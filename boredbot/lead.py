@@ -1,0 +1,129 @@
+"""
+The lead: of the updaters running against one bot's accounts, the one
+that writes.
+
+Nothing but the accounts is shared by every updater that may run (two by
+a mistaken C{replicas: 2}, a second deployment, or both sides of a network
+partition), so the lead is decided there, in the mood account:
+
+ - the pokes counter's C{lead} field is the last term handed out. An
+   updater takes the lead by raising it with Parse's atomic C{Increment},
+   and holds the term the answer carries: no two updaters get one term.
+ - the updater whose term is the counter's C{lead} leads. It reads the
+   counter at the start of every iteration anyway (for the pokes) and
+   writes nothing in an iteration in which it did not find its own term
+   there: an updater that sees another term stands by before its next
+   write.
+ - the leader writes its term into the mood (C{current.leader}) with every
+   mood write, and L{RELEASED} when it stops cleanly.
+ - a standby reads the mood every iteration and takes the lead when it is
+   released, unclaimed (written by no leader yet: a new or migrated
+   account), or silent: the same C{leader} and C{updatedAt} over
+   L{TAKEOVER_AFTER} of the standby's intervals, measured by its own clock
+   (so clocks that disagree do not matter). From a silent leader the lead
+   is taken one iteration before it is used: the new leader writes from
+   its next iteration, reading the mood again, so that an iteration the
+   old leader had in flight has landed first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from twisted.internet.interfaces import IReactorTime
+
+from .schema import LEAD, LEADER
+
+#: How many of its intervals a standby sees the mood unchanged before it
+#: takes the lead from a silent leader.
+TAKEOVER_AFTER = 3
+
+#: The C{leader} of a mood whose leader let the lead go when it stopped.
+RELEASED = 0
+
+
+class Vacancy(Enum):
+    """
+    Why a standby may take the lead.
+    """
+
+    RELEASED = "the last leader let it go"
+    UNCLAIMED = "no updater has led yet"
+    SILENT = f"the leader has written nothing for {TAKEOVER_AFTER} intervals"
+
+
+class Lead:
+    """
+    One updater's part in the lead: the term it holds, if any, and what it
+    saw of the leader while standing by.
+
+    @ivar term: the term this updater holds, or L{None} standing by.
+    """
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        interval: float,
+    ) -> None:
+        self.term: int | float | None = None
+        self._clock = clock
+        self._patience = TAKEOVER_AFTER * interval
+        self._sighting: tuple[object, object] | None = None
+        self._sighted_at = 0.0
+
+    @property
+    def leading(self) -> bool:
+        """
+        Whether this updater held the lead when it last looked.
+        """
+        return self.term is not None
+
+    def confirm(self, counter: Mapping[str, Any]) -> bool:
+        """
+        Whether this updater still leads, as the counter read in this
+        iteration says; a term found replaced is dropped.
+        """
+        if self.term is None:
+            return False
+        if number(counter.get(LEAD)) == self.term:
+            return True
+        self.term = None
+        self._sighting = None
+        return False
+
+    def vacancy(self, mood: Mapping[str, Any]) -> Vacancy | None:
+        """
+        Why this standby may take the lead, given the mood read in this
+        iteration, or L{None} while the leader is alive.
+        """
+        leader = number(mood.get(LEADER))
+        if leader is None:
+            return Vacancy.UNCLAIMED
+        if leader == RELEASED:
+            return Vacancy.RELEASED
+        sighting = (leader, mood.get("updatedAt"))
+        now = self._clock.seconds()
+        if sighting != self._sighting:
+            self._sighting, self._sighted_at = sighting, now
+            return None
+        if now - self._sighted_at >= self._patience:
+            return Vacancy.SILENT
+        return None
+
+    def took(self, term: int | float) -> None:
+        """
+        This updater was handed C{term}.
+        """
+        self.term = term
+        self._sighting = None
+
+
+def number(value: object) -> int | float | None:
+    """
+    C{value} when it is a JSON number (not a boolean), else L{None}.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
