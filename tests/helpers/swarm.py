@@ -12,6 +12,8 @@ import os
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .docker import ROOT, docker
@@ -78,11 +80,22 @@ import os; os.rename(out + ".tmp", out)
 
 class Stack:
     """
-    The demo stack, deployed from the image C{image} under a unique name.
+    The demo stack, deployed from the image C{image} under a unique name;
+    or, given C{release}, from that release record (the image by digest),
+    with C{compose_files} added and C{env} given to C{deploy/swarm/up}.
     """
 
-    def __init__(self, image: str) -> None:
+    def __init__(
+        self,
+        image: str,
+        release: Path | None = None,
+        compose_files: Sequence[Path] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.made_swarm = False
+        self.release = release
+        self.compose_files = compose_files
+        self.env = dict(env or {})
         if docker("info", "--format", "{{.Swarm.LocalNodeState}}").strip() != "active":
             docker("swarm", "init", "--advertise-addr", "127.0.0.1")
             self.made_swarm = True
@@ -97,9 +110,11 @@ class Stack:
             image, "-c", "import time; time.sleep(3600)",
         ).strip()  # fmt: skip
 
-    def _script(self, script: str, env: dict[str, str] | None = None) -> str:
+    def _script(
+        self, script: str, env: dict[str, str] | None = None, *argv: str
+    ) -> str:
         done = subprocess.run(
-            [str(ROOT / script)],
+            [str(ROOT / script), *argv],
             cwd=ROOT,
             env={**os.environ, **(env or {}), "STACK": self.name},
             capture_output=True,
@@ -112,13 +127,19 @@ class Stack:
         return done.stdout
 
     def deploy(self) -> str:
-        return self._script("deploy/swarm/up", {"IMAGE": self.image, "PUBLISH": "no"})
+        env = {"PUBLISH": "no", **self.env}
+        if self.release is None:
+            env["IMAGE"] = self.image
+        else:
+            env["RELEASE"] = str(self.release)
+        if self.compose_files:
+            env["COMPOSE_FILES"] = " ".join(map(str, self.compose_files))
+        return self._script("deploy/swarm/up", env)
 
     def remove(self) -> None:
         if self.probe:
             docker("rm", "-f", self.probe, check=False)
-        self._script("deploy/swarm/down", {"STACK": self.name})
-        docker("volume", "rm", f"{self.name}_backend-data", check=False)
+        self._script("deploy/swarm/down", {"STACK": self.name}, "--volumes")
         if self.made_swarm:
             docker("swarm", "leave", "--force", check=False)
 
@@ -161,6 +182,29 @@ class Stack:
             f"label=com.docker.swarm.service.name={self.service(service)}",
         ).split()
         return [json.loads(docker("inspect", cid))[0] for cid in ids]
+
+    def tasks(self, service: str) -> list[dict[str, Any]]:
+        """
+        The tasks of C{service} the swarm wants running, on any node,
+        inspected (C{NodeID}, C{Status.State}, ...).
+        """
+        ids = docker(
+            "service", "ps", "-q", "--filter", "desired-state=running",
+            self.service(service),
+        ).split()  # fmt: skip
+        if not ids:
+            return []
+        return json.loads(docker("inspect", *ids))  # type: ignore[no-any-return]
+
+    def nodes_running(self, service: str) -> list[str]:
+        """
+        The node of each running task of C{service}, sorted.
+        """
+        return sorted(
+            task["NodeID"]
+            for task in self.tasks(service)
+            if task["Status"]["State"] == "running"
+        )
 
     def healthy(self, service: str, replicas: int) -> bool:
         containers = self.running(service)
