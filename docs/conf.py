@@ -9,4 +9,8 @@ copyright = "2026, the boredbot developers"
 extensions: list[str] = ["sphinx.ext.graphviz"]
 graphviz_output_format = "svg"
 exclude_patterns = ["_build"]
-html_theme = "alabaster"
+# Furo: the theme of much of the Python world's documentation (pip, attrs,
+# urllib3...), readable on a phone, with a light and a dark mode and a
+# sidebar that shows where a page sits among tutorial, how-to guides,
+# reference and explanation.
+html_theme = "furo"
