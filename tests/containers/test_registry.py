@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,45 +21,17 @@ from helpers.containers import (
     DEMO_REST_KEYS,
     EMBEDDED,
     HARDENED,
+    HEALTH_CHECK,
     TEST_REST_KEYS,
     mounts,
 )
 from helpers.docker import BASE, CA_BUNDLE, ROOT, Container, docker, require_engine
-from helpers.processes import ProcessFailed, Running, eventually, http
+from helpers.processes import ProcessFailed, eventually, http
 from nacl.public import PrivateKey
 
 from luggage.secrets.keys import private_key_text
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """
-    A registry on a free loopback port, its storage in the test's folder;
-    stopped after. Docker talks plain HTTP to a registry on 127.0.0.1.
-    """
-    executable = shutil.which("docker-registry")
-    assert executable, "docker-registry is missing: apt-get install docker-registry"
-    address = f"127.0.0.1:{free_port()}"
-    storage = tmp_path / "storage"
-    config = tmp_path / "registry.yml"
-    config.write_text(
-        json.dumps(
-            {
-                "version": 0.1,
-                "log": {"level": "warn"},
-                "storage": {"filesystem": {"rootdirectory": str(storage)}},
-                "http": {"addr": address},
-            }
-        )
-    )
-    running = Running([executable, "serve", str(config)], log=tmp_path / "registry.log")
-    try:
-        running.wait_for_health(f"http://{address}/v2/")
-        yield address, storage
-    finally:
-        running.stop()
 
 
 def _push(registry: str) -> dict[str, Any]:
@@ -114,7 +85,8 @@ def test_push_pull_by_digest_and_run_with_no_key_in_the_registry(
     key = PrivateKey.generate()
     port = free_port()
     bot = Container(
-        *HARDENED, "-p", f"127.0.0.1:{port}:8000", *mounts(tmp_path, EMBEDDED, key),
+        *HARDENED, *HEALTH_CHECK, "-p", f"127.0.0.1:{port}:8000",
+        *mounts(tmp_path, EMBEDDED, key),
         image, "--config", "/etc/boredbot/bot.toml",
     )  # fmt: skip
     try:

@@ -17,6 +17,15 @@ from luggage.secrets.keys import private_key_text
 
 HARDENED = ("--read-only", "--cap-drop", "ALL", "--user", "10001",
             "--security-opt", "no-new-privileges")  # fmt: skip
+#: The health check a run gives the image (an OCI image carries none), as
+#: docs/howto/images.rst shows it.
+HEALTH_CHECK = (
+    "--health-cmd",
+    "/opt/boredbot/bin/python -c \"import urllib.request;"
+    " urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)\"",
+    "--health-interval", "5s", "--health-timeout", "3s",
+    "--health-start-period", "20s", "--health-retries", "3",
+)  # fmt: skip
 CONFIG_IN_CONTAINER = "/etc/boredbot/bot.toml"
 #: REST API keys that exist only in the tests: none may reach an image.
 TEST_REST_KEYS = ("container-updates-rest-key", "container-mood-rest-key")
