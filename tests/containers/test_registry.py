@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +24,8 @@ from helpers.containers import (
     TEST_REST_KEYS,
     mounts,
 )
-from helpers.docker import BASE, CA_BUNDLE, ROOT, Container, docker, require_engine
-from helpers.processes import ProcessFailed, eventually, http
+from helpers.docker import ROOT, Container, docker, push_release, require_engine
+from helpers.processes import eventually, http
 from nacl.public import PrivateKey
 
 from luggage.secrets.keys import private_key_text
@@ -35,21 +34,13 @@ pytestmark = pytest.mark.slow
 
 
 def _push(registry: str) -> dict[str, Any]:
-    env = {**os.environ, "BASE": BASE, "REGISTRY": registry}
-    if CA_BUNDLE.exists():
-        env["BUILD_CA_BUNDLE"] = str(CA_BUNDLE)
-    done = subprocess.run(
-        [str(ROOT / "deploy" / "create")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise ProcessFailed(f"deploy/create failed:\n{done.stdout}{done.stderr}")
     commit = subprocess.run(
         ["git", "rev-parse", "--short=12", "HEAD"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    assert f"create: pushed {registry}/boredbot@sha256:" in done.stdout, done.stdout
-    record = json.loads((ROOT / "dist" / f"release-{commit}.json").read_text())
+    path = push_release(registry)
+    assert path == ROOT / "dist" / f"release-{commit}.json"
+    record = json.loads(path.read_text())
     assert record["commit"] == commit
     return record  # type: ignore[no-any-return]
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.docker import BASE, CA_BUNDLE, ROOT, docker, require_engine
+from helpers.docker import BASE, CA_BUNDLE, ROOT, docker, push_release, require_engine
 from helpers.processes import ProcessFailed
 from helpers.release import release_key
 
@@ -55,19 +55,9 @@ def test_a_release_rebuilt_from_a_clean_checkout_is_the_same_and_verified(
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     key, signers = release_key(tmp_path)
     build = {"BUILD_CA_BUNDLE": str(CA_BUNDLE)} if CA_BUNDLE.exists() else {}
-    env = {
-        "BASE": BASE, "REGISTRY": address, "NO_CACHE": "1", "RELEASE_KEY": str(key),
-        **build,
-    }  # fmt: skip
     started = time.monotonic()
-    created = _run([str(clone / "deploy" / "create")], clone, env)
+    record = push_release(address, clone, NO_CACHE="1", RELEASE_KEY=str(key))
     first = time.monotonic() - started
-    [path] = [
-        line.rsplit(" ", 1)[1]
-        for line in created.stdout.splitlines()
-        if "wrote the release record" in line
-    ]
-    record = clone / path
     release = json.loads(record.read_text())
     try:
         # Signed, as OpenSSH checks it against the allowed signers.

@@ -67,6 +67,31 @@ def build_images() -> str:
     ).stdout.strip()  # fmt: skip
 
 
+def push_release(registry: str, root: Path = ROOT, **env: str) -> Path:
+    """
+    Build the images of C{root}'s HEAD with C{deploy/create}, pushed to
+    C{registry} (C{env} added: C{NO_CACHE}, C{RELEASE_KEY}...); the release
+    record it wrote, which names the pushed image by digest.
+    """
+    settings = {"BASE": BASE, "REGISTRY": registry, **env}
+    if CA_BUNDLE.exists():
+        settings["BUILD_CA_BUNDLE"] = str(CA_BUNDLE)
+    done = subprocess.run(
+        [str(root / "deploy" / "create")],
+        cwd=root, env={**os.environ, **settings}, capture_output=True, text=True,
+        timeout=1800, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise ProcessFailed(f"deploy/create failed:\n{done.stdout}{done.stderr}")
+    assert f"create: pushed {registry}/boredbot@sha256:" in done.stdout, done.stdout
+    [path] = [
+        line.rsplit(" ", 1)[1]
+        for line in done.stdout.splitlines()
+        if "wrote the release record" in line
+    ]
+    return root / path
+
+
 class Container:
     """
     One container of the runtime image, removed when done.

@@ -206,6 +206,21 @@ class Stack:
             if task["Status"]["State"] == "running"
         )
 
+    def restored_mood(self, container: dict[str, Any], timeout: float = 60) -> str:
+        """
+        The mood the updater in C{container} restored, once its log says
+        (it logs JSON lines).
+        """
+
+        def restored() -> str | None:
+            for line in docker("logs", container["Id"]).splitlines():
+                if "restored mood" in line:
+                    mood: str = json.loads(line)["mood"]
+                    return mood
+            return None
+
+        return eventually(restored, timeout=timeout)  # type: ignore[no-any-return]
+
     def healthy(self, service: str, replicas: int) -> bool:
         containers = self.running(service)
         return len(containers) == replicas and all(

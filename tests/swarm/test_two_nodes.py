@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from attrs import frozen
-from helpers.docker import BASE, CA_BUNDLE, ROOT, build_images, docker, require_engine
+from helpers.docker import ROOT, build_images, docker, push_release, require_engine
 from helpers.processes import ProcessFailed, eventually
 from helpers.release import release_key
 from helpers.swarm import PYTHON, Stack
@@ -74,24 +74,6 @@ def _settings(text: str) -> dict[str, str]:
     )
 
 
-def _push(registry: str, key: Path) -> Path:
-    env = {**os.environ, "BASE": BASE, "REGISTRY": registry, "RELEASE_KEY": str(key)}
-    if CA_BUNDLE.exists():
-        env["BUILD_CA_BUNDLE"] = str(CA_BUNDLE)
-    done = subprocess.run(
-        [str(ROOT / "deploy" / "create")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise ProcessFailed(f"deploy/create failed:\n{done.stdout}{done.stderr}")
-    [path] = [
-        line.rsplit(" ", 1)[1]
-        for line in done.stdout.splitlines()
-        if "wrote the release record" in line
-    ]
-    return ROOT / path
-
-
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
     require_engine()
@@ -112,7 +94,7 @@ def lab() -> Iterator[Lab]:
 def stack(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("two-nodes")
     signing, signers = release_key(folder)
-    release = _push(lab.registry, signing)
+    release = push_release(lab.registry, RELEASE_KEY=str(signing))
     record = json.loads(release.read_text())
     assert record["image"].startswith(f"{lab.registry}/boredbot@sha256:")
     faster = folder / "interval.yml"
@@ -379,13 +361,7 @@ def test_losing_node_2_moves_its_tasks_and_one_updater_leads(
         )
         figures["an updater leading on node 1"] = time.time() - cut
         [new] = stack.running("updater")
-        eventually(lambda: "restored mood" in docker("logs", new["Id"]), timeout=60)
-        restored = [
-            json.loads(line)
-            for line in docker("logs", new["Id"]).splitlines()
-            if "restored mood" in line
-        ]
-        assert restored[0]["mood"] == mood_at_cut["mood"]
+        assert stack.restored_mood(new) == mood_at_cut["mood"]
         eventually(lambda: _posted(_status(stack))[-1] > cut, timeout=60)
     finally:
         _lab("restore")
