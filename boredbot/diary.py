@@ -23,7 +23,7 @@ from typing import Any
 from attrs import frozen
 
 from .parse import ParseClient
-from .schema import LINES, SEQ, SLOT
+from .schema import LINES, SEQ, SLOT, Unprovisioned
 
 #: The most lines a ring may hold.
 MOST_LINES = 10_000
@@ -32,19 +32,12 @@ _PAGE = 500
 
 
 @frozen
-class NoRing(Exception):
+class NoRing(Unprovisioned):
     """
-    The updates account holds no ring of slots: it was not provisioned by
-    this version (nor migrated).
+    The updates account holds no ring of slots.
     """
 
-    account: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.account} account has no ring of {LINES};"
-            " provision it (boredbot-provision)"
-        )
+    missing = f"no ring of {LINES}"
 
 
 def is_line(found: Mapping[str, Any]) -> bool:

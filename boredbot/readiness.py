@@ -113,7 +113,7 @@ class Readiness:
         }
         failing = updater.last_failure_account
         why = f"the {failing} account fails" if failing else ""
-        if updater.standing_by and not updater.leading:
+        if updater.standing_by:
             standby = STANDBY
             return [f"{standby} ({why})" if why else standby]
         if not updater.restored:

@@ -15,7 +15,7 @@ and provisioning alike; it imports none of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from attrs import frozen
 
@@ -117,6 +117,24 @@ PLANS: Mapping[str, tuple[ClassPlan, ...]] = {
         ),
     ),
 }
+
+
+@frozen
+class Unprovisioned(Exception):
+    """
+    An account lacks what provisioning makes (its L{missing}): it was not
+    provisioned by this version, nor migrated.
+    """
+
+    account: str
+    missing: ClassVar[str] = "what provisioning makes"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.account} account has {self.missing};"
+            " provision it (boredbot-provision)"
+        )
+
 
 #: What the check at start reads of each account: the least the bot needs.
 PROBES: Mapping[str, str] = {"updates": LINES, "mood": CURRENT}

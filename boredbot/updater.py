@@ -28,7 +28,7 @@ from luggage.parselite.errors import OBJECT_NOT_FOUND
 from luggage.twistd import GracefulTimerService, OrderedMultiService, StopHook
 
 from .config import DEFAULT_INTERVAL
-from .diary import NoRing, Ring, load_ring
+from .diary import Ring, load_ring
 from .lead import RELEASED, Lead, Vacancy, number
 from .metrics import Metrics
 from .mood import Mood, UnknownMood
@@ -43,42 +43,30 @@ from .schema import (
     POKES_SEEN,
     POSTED,
     SEQ,
+    Unprovisioned,
     find_counter,
 )
 
 
 @frozen
-class NoMood(Exception):
+class NoMood(Unprovisioned):
     """
-    The mood account holds no C{current} object: it was not provisioned.
+    The mood account holds no C{current} object.
     """
 
-    account: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.account} account has no {CURRENT} object;"
-            " provision it (boredbot-provision)"
-        )
+    missing = f"no {CURRENT} object"
 
 
 @frozen
-class NoCounter(Exception):
+class NoCounter(Unprovisioned):
     """
-    The mood account holds no pokes counter: it was not provisioned by
-    this version (nor migrated).
+    The mood account holds no pokes counter.
     """
 
-    account: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.account} account has no {POKES} counter;"
-            " provision it (boredbot-provision)"
-        )
+    missing = f"no {POKES} counter"
 
 
-_BACKEND_ERRORS = (ParseError, ParseUnavailable, NoMood, NoCounter, NoRing)
+_BACKEND_ERRORS = (ParseError, ParseUnavailable, Unprovisioned)
 
 
 class Updater:
@@ -331,7 +319,7 @@ class Updater:
         return True
 
     def _log_failure(
-        self, failure: ParseError | ParseUnavailable | NoMood | NoCounter | NoRing
+        self, failure: ParseError | ParseUnavailable | Unprovisioned
     ) -> None:
         self._complete = False
         self.last_failure_account = failure.account

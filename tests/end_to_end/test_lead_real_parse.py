@@ -20,6 +20,7 @@ import pytest
 from helpers import free_port
 from helpers.backends import App, as_master, provision
 from helpers.bot import start_bot
+from helpers.lead import assert_one_line_an_interval
 from helpers.processes import eventually, http
 from helpers.real_parse import Accounts, accounts_toml
 
@@ -105,16 +106,6 @@ def _poke(accounts: Accounts, times: int) -> None:
     _rest(mood, "PUT", f"/classes/pokes/{counter['objectId']}", raise_)
 
 
-def _one_line_an_interval(posted: list[float]) -> None:
-    # Counted: no more lines than intervals in the span they cover, plus
-    # the first (rounded, so that a line posted a little late or early
-    # does not count as an interval more or less). Two updaters posting
-    # would show about twice as many.
-    assert len(posted) >= 2, posted
-    intervals = round((posted[-1] - posted[0]) / INTERVAL)
-    assert len(posted) <= intervals + 1, posted
-
-
 def _stop(*updaters: Updater) -> None:
     for updater in updaters:
         updater.process.kill()
@@ -140,7 +131,7 @@ def test_two_updaters_started_together_post_one_line_an_interval(
     # From the third interval on (the first may overlap), one line each.
     posted = [when for when in _posted(accounts) if when >= started + 2 * INTERVAL]
     assert len(posted) >= 7
-    _one_line_an_interval(posted)
+    assert_one_line_an_interval(posted, INTERVAL)
 
 
 def test_a_killed_leader_is_replaced_and_stands_by_when_back(
@@ -186,7 +177,7 @@ def test_a_killed_leader_is_replaced_and_stands_by_when_back(
         eventually(lambda: len(_posted_since(accounts, since)) >= 6, timeout=30)
         assert back.leading() == 0.0
         assert standby.leading() == 1.0
-        _one_line_an_interval(_posted_since(accounts, since))
+        assert_one_line_an_interval(_posted_since(accounts, since), INTERVAL)
         assert _current(accounts)["pokes_seen"] == 5
     finally:
         _stop(leader, *(u for u in (standby, back) if u is not None))

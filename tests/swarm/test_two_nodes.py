@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from attrs import frozen
 from helpers.docker import ROOT, build_images, docker, push_release, require_engine
+from helpers.lead import assert_one_line_an_interval
 from helpers.processes import ProcessFailed, eventually
 from helpers.release import release_key
 from helpers.swarm import PYTHON, Stack
@@ -176,16 +177,6 @@ def _posted(status: dict[str, Any]) -> list[float]:
         datetime.fromisoformat(line["createdAt"].replace("Z", "+00:00")).timestamp()
         for line in status["lines"]
     )
-
-
-def _one_line_an_interval(posted: list[float]) -> None:
-    # Counted: no more lines than intervals in the span they cover, plus
-    # the first (rounded, so that a line posted a little late or early
-    # does not count as an interval more or less). Two updaters posting
-    # would show about twice as many.
-    assert len(posted) >= 2, posted
-    intervals = round((posted[-1] - posted[0]) / INTERVAL)
-    assert len(posted) <= intervals + 1, posted
 
 
 def _node_state(node: str) -> str:
@@ -374,7 +365,7 @@ def test_losing_node_2_moves_its_tasks_and_one_updater_leads(
     overlap = cut + (TAKEOVER_AFTER + 2) * INTERVAL
     posted = [when for when in _posted(status) if when > overlap]
     assert [when for when in posted if when > restored_at], posted
-    _one_line_an_interval(posted)
+    assert_one_line_an_interval(posted, INTERVAL)
     print("after the cut, s:", {name: round(value) for name, value in figures.items()})
     # The backend's data intact: every line shown before the cut is still
     # in the ring, and no seq was skipped or written twice.
