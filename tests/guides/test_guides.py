@@ -4,11 +4,13 @@ blocks (see L{helpers.guides}) run in order, guide after guide, in a
 scratch clone of the repository, as a reader on a fresh machine of the
 tests' kind would run them.
 
-What the test changes, and only this (L{SUBSTITUTIONS}, L{reader_env}):
+What the test changes, and only this (L{SUBSTITUTIONS}, L{IN_GUIDE}, and
+the environment L{Reader} gives the commands):
 
 - C{~} (and C{/home/you} in what a command prints) is a scratch home, and
-  C{/srv/} a scratch folder: the guides write nothing outside the test's
-  folder;
+  C{/srv/} a scratch folder, so that the files the guides make land in
+  the test's folder (what Docker keeps is removed after the run, as every
+  test's);
 - a public key shown as an example is the reader's own: the one of
   C{~/boredbot.key}, and for C{ALICES_PUBLIC_KEY} one of a key the test
   makes for Alice;
@@ -179,7 +181,9 @@ class Reader:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("PYTHON", "VIRTUAL_ENV", "TOX", "PIP_"))
+            # tox's and its environment's settings are not the reader's
+            # (the machine's, such as pip's CA, are).
+            if not key.startswith(("PYTHON", "VIRTUAL_ENV", "TOX"))
         }
         self.env.update(
             HOME=str(self.home),
@@ -265,8 +269,10 @@ class Reader:
         text = self.substitute(block.text, block.guide)
         if block.kind == "run":
             self._run(block, text)
+        elif block.kind == "fails":
+            self._run(block, text, fails=True)
         elif block.kind == "output":
-            unmatched = matches(text, self.last_output)
+            unmatched = matches(text, self.last_output, whole=block.argument == "whole")
             assert unmatched is None, (
                 f"{block.where}: the guide shows {unmatched.strip()!r}; the command"
                 f" printed:\n{self.last_output}"
@@ -280,7 +286,7 @@ class Reader:
         elif block.kind == "service":
             self._serve(block, text, self.served)
 
-    def _run(self, block: Block, text: str) -> None:
+    def _run(self, block: Block, text: str, fails: bool = False) -> None:
         typed = TYPED.get((block.guide, block.text.splitlines()[0]), "")
         log = self.scratch / f"block-{block.line}.log"
         with open(log, "wb") as output:
@@ -302,6 +308,12 @@ class Reader:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
         self.last_output = log.read_text("utf-8", "replace")
+        if fails:
+            assert process.returncode not in (0, None), (
+                f"{block.where}: should fail, but exit {process.returncode}\n"
+                f"--- {text}--- printed:\n{self.last_output[-8000:]}"
+            )
+            return
         assert process.returncode == 0, (
             f"{block.where}: exit {process.returncode}\n--- {text}--- printed:\n"
             f"{self.last_output[-8000:]}"

@@ -92,3 +92,10 @@ def test_output_that_differs_names_the_line(
     expected: str, actual: str, first: str
 ) -> None:
     assert matches(expected, actual) == first
+
+
+def test_a_whole_output_is_every_line_printed() -> None:
+    assert matches("error: one line", "\nerror: one line\n", whole=True) is None
+    assert matches("error: one", "usage: ...\nerror: one", whole=True) == "error: one"
+    assert matches("a", "a\nb", whole=True) == "(nothing more)"
+    assert matches("a\nb", "a", whole=True) == "b"

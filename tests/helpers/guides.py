@@ -13,9 +13,12 @@ guides (tests/guides)::
                                 (a Parse Server the next guides use)
     .. guide: file PATH         a file the reader writes: the block is its
                                 content
+    .. guide: fails             commands that must fail: the block exits
+                                non-zero (an error a guide shows)
     .. guide: output            what the run block before printed: each
                                 line, in order, is a line of that output
-                                (see L{matches})
+                                (see L{matches}); C{output whole}: and
+                                nothing else
     .. guide: cleanup           commands run at the guide's end, even when
                                 a block before failed (what removes what
                                 the guide made)
@@ -40,6 +43,7 @@ from attrs import frozen
 #: The kinds of block, as the comments name them.
 KINDS = (
     "run",
+    "fails",
     "serve",
     "service",
     "file",
@@ -180,16 +184,27 @@ def _pattern(expected: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + "$")
 
 
-def matches(expected: str, actual: str) -> str | None:
+def matches(expected: str, actual: str, whole: bool = False) -> str | None:
     """
     Whether the printed C{actual} shows what a guide says it prints: each
     line of C{expected}, in order, matches a line of C{actual} (other lines
     may come between), where C{...} stands for any text (and the hex
     digits just before it), a number or a run of seven hex digits or more
-    for any other, and spaces for any (columns are padded). L{None} if it does; if
-    not, the first line that matched none.
+    for any other, and spaces for any (columns are padded). L{None} if it
+    does; if not, the first line that matched none. C{whole}: every line
+    printed (but blank ones) is one of C{expected}'s, in order, and nothing
+    more (else the first that differs, or "(nothing more)").
     """
     printed = [line.strip() for line in actual.splitlines()]
+    if whole:
+        printed = [line for line in printed if line]
+        wanted = [line for line in expected.splitlines() if line.strip()]
+        for line, said in zip(wanted, printed, strict=False):
+            if not _pattern(line).match(said):
+                return line
+        if len(wanted) > len(printed):
+            return wanted[len(printed)]
+        return "(nothing more)" if len(printed) > len(wanted) else None
     position = 0
     for line in expected.splitlines():
         if not line.strip():
