@@ -44,14 +44,13 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers.docker import CA_BUNDLE
 from helpers.guides import KINDS, Block, blocks, commands, matches
+from helpers.processes import answers
 from helpers.real_parse import Postgres
 
 ROOT = Path(__file__).parents[2]
@@ -289,24 +288,13 @@ class Reader:
     def _run(self, block: Block, text: str, fails: bool = False) -> None:
         typed = TYPED.get((block.guide, block.text.splitlines()[0]), "")
         log = self.scratch / f"block-{block.line}.log"
-        with open(log, "wb") as output:
-            process = subprocess.Popen(
-                ["bash", "-euo", "pipefail", "-c", text],
-                cwd=self.clone,
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                # Its own process group: what it leaves in the background
-                # (a registry with "&") is stopped with the guide.
-                start_new_session=True,
-            )
-            self.serving.append((process, log))
-            try:
-                process.communicate(typed.encode(), timeout=BLOCK_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
+        process = self._start(["bash", "-euo", "pipefail", "-c", text], log)
+        self.serving.append((process, log))
+        try:
+            process.communicate(typed.encode(), timeout=BLOCK_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
         self.last_output = log.read_text("utf-8", "replace")
         if fails:
             assert process.returncode not in (0, None), (
@@ -319,22 +307,29 @@ class Reader:
             f"{self.last_output[-8000:]}"
         )
 
+    def _start(self, argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+        with open(log, "wb") as output:
+            return subprocess.Popen(
+                argv,
+                cwd=self.clone,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                # Its own process group: what it leaves in the background is
+                # stopped with the guide.
+                start_new_session=True,
+            )
+
     def _serve(
         self, block: Block, text: str, into: list[tuple[subprocess.Popen[bytes], Path]]
     ) -> None:
         started = []
         for number, command in enumerate(commands(text)):
             log = self.scratch / f"serve-{block.line}-{number}.log"
-            with open(log, "wb") as output:
-                process = subprocess.Popen(
-                    ["bash", "-c", command],
-                    cwd=self.clone,
-                    env=self.env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            process = self._start(["bash", "-c", command], log)
+            if process.stdin is not None:
+                process.stdin.close()  # nothing is typed at a server
             started.append((process, log))
             into.append((process, log))
         for url in self.substitute(block.argument).split():
@@ -361,13 +356,9 @@ class Reader:
                         f" {process.returncode} before {url} answered:\n"
                         f"{log.read_text('utf-8', 'replace')[-6000:]}"
                     )
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
+            if answers(url):
                 return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.2)
+            time.sleep(0.2)
         raise AssertionError(f"{block.where}: {url} did not answer in {timeout} s")
 
     def _stop(self, processes: list[tuple[subprocess.Popen[bytes], Path]]) -> None:

@@ -17,6 +17,19 @@ from pathlib import Path
 from typing import Any
 
 
+def answers(url: str) -> bool:
+    """
+    Whether C{url} answers at all (any HTTP status) within 2 s.
+    """
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 class ProcessFailed(AssertionError):
     """A process under test died or did not answer; carries its log."""
 
@@ -63,13 +76,9 @@ class Running:
                 raise self.fail(
                     f"exited with {self.process.returncode} before {url} answered"
                 )
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
+            if answers(url):
                 return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.1)
+            time.sleep(0.1)
         raise self.fail(f"{url} did not answer within {timeout} s")
 
     def wait_for_health(self, url: str, timeout: float = 60.0) -> None:
