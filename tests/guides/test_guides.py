@@ -332,7 +332,7 @@ class Reader:
                 process.stdin.close()  # nothing is typed at a server
             started.append((process, log))
             into.append((process, log))
-        for url in self.substitute(block.argument).split():
+        for url in self.substitute(block.argument, block.guide).split():
             self._wait_for(block, url, started)
         for process, log in started:
             assert process.poll() is None, (
@@ -360,6 +360,12 @@ class Reader:
                 return
             time.sleep(0.2)
         raise AssertionError(f"{block.where}: {url} did not answer in {timeout} s")
+
+    def close(self) -> None:
+        """
+        Stop what the guides left running (their services).
+        """
+        self._stop(self.served)
 
     def _stop(self, processes: list[tuple[subprocess.Popen[bytes], Path]]) -> None:
         for process, _ in processes:
@@ -391,7 +397,7 @@ def reader(
     try:
         yield following
     finally:
-        following._stop(following.served)
+        following.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
