@@ -104,3 +104,46 @@ def test_a_release_rebuilt_from_a_clean_checkout_is_the_same_and_verified(
             assert lines[-1].startswith("FAILED")
     finally:
         docker("rmi", f"{address}/boredbot:{release['commit']}", check=False)
+
+
+def test_a_failed_rebuild_is_one_line_and_its_whole_log_is_kept(tmp_path: Path) -> None:
+    # A rebuild that can't be made (its base image exists nowhere): verify
+    # shows the end of the log and the line naming where all of it is kept,
+    # and leaves no worktree and no other file behind.
+    require_engine()
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    revision = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True,
+        check=True,
+    ).stdout.strip()  # fmt: skip
+    record = tmp_path / "release.json"
+    fields = {
+        "revision": revision,
+        "commit": revision[:12],
+        "base": "boredbot-no-such-base:none",
+        "image_id": "sha256:" + "0" * 64,
+    }
+    record.write_text(json.dumps(fields))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = _run(
+        [str(clone / "deploy" / "verify"), str(record)], clone,
+        {"TMPDIR": str(scratch)}, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stdout.startswith("verify: rebuilding "), done.stdout
+    said = done.stderr.splitlines()
+    assert len(said) <= 21, said
+    last = said[-1].removeprefix("verify: ")
+    assert last.startswith("the rebuild failed (the end of its log is above;"), last
+    [kept] = scratch.iterdir()
+    assert last.endswith(f"all of it is in {kept})"), last
+    log = kept.read_text()
+    assert "boredbot-no-such-base:none" in log
+    assert said[-2] == log.splitlines()[-1]
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=clone, capture_output=True, text=True,
+        check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert len(worktrees) == 1, worktrees
