@@ -307,13 +307,15 @@ class Reader:
             f"{self.last_output[-8000:]}"
         )
 
-    def _start(self, argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    def _start(
+        self, argv: list[str], log: Path, stdin: int = subprocess.PIPE
+    ) -> subprocess.Popen[bytes]:
         with open(log, "wb") as output:
             return subprocess.Popen(
                 argv,
                 cwd=self.clone,
                 env=self.env,
-                stdin=subprocess.PIPE,
+                stdin=stdin,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 # Its own process group: what it leaves in the background is
@@ -327,9 +329,8 @@ class Reader:
         started = []
         for number, command in enumerate(commands(text)):
             log = self.scratch / f"serve-{block.line}-{number}.log"
-            process = self._start(["bash", "-c", command], log)
-            if process.stdin is not None:
-                process.stdin.close()  # nothing is typed at a server
+            # Nothing is typed at a server.
+            process = self._start(["bash", "-c", command], log, subprocess.DEVNULL)
             started.append((process, log))
             into.append((process, log))
         for url in self.substitute(block.argument, block.guide).split():
