@@ -13,22 +13,36 @@ and a retried write lands in the same slot instead of adding a line.
 The next C{seq} is read from the ring itself (the highest plus one), so a
 restarted updater continues where the last write that landed left off,
 whatever any clock says.
+
+A C{seq} is a line's number only when it is a safe integer (a whole
+number within +-L{MAX_SEQ}, which JSON and Parse Server carry exactly;
+lines moved into the ring by a migration take numbers below the ring's,
+down through 0).
+Anything else in a slot (written there with a REST key, or by a broken
+version) is damage: the slot counts as the oldest, so it is written over
+next, and the order of the other lines holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from attrs import frozen
 
-from .parse import ParseClient
+from .parse import MAX_SAFE_INTEGER, ParseClient, is_safe_integer
 from .schema import LINES, SEQ, SLOT, Unprovisioned
 
 #: The most lines a ring may hold.
 MOST_LINES = 10_000
-#: Slots read per request when the ring is loaded.
+#: Slots read per request when the ring is loaded: with only the fields
+#: the ring needs, a page is a few tens of kilobytes, far below the
+#: client's cap on an answer.
 _PAGE = 500
+#: The highest number a line may carry.
+MAX_SEQ = MAX_SAFE_INTEGER
+#: What loading the ring reads of each slot.
+_RING_KEYS = ("objectId", SLOT, SEQ)
 
 
 @frozen
@@ -40,12 +54,30 @@ class NoRing(Unprovisioned):
     missing = f"no ring of {LINES}"
 
 
+def is_seq(value: object) -> TypeGuard[int | float]:
+    """
+    Whether C{value} is a line's number: a whole number within
+    +-L{MAX_SEQ}.
+    """
+    return is_safe_integer(value)
+
+
 def is_line(found: Mapping[str, Any]) -> bool:
     """
-    Whether a ring object holds a line (a whole number C{seq}).
+    Whether a ring object holds a line (a C{seq} that L{is_seq}).
     """
-    seq = found.get(SEQ)
-    return isinstance(seq, int | float) and not isinstance(seq, bool)
+    return is_seq(found.get(SEQ))
+
+
+def is_damaged(found: Mapping[str, Any]) -> bool:
+    """
+    Whether a ring object holds a C{seq} that is not a line's number.
+    """
+    return found.get(SEQ) is not None and not is_line(found)
+
+
+#: The query of the slots holding lines (of C{seq}s L{is_seq}).
+HOLDS_LINE: Mapping[str, Any] = {SEQ: {"$gte": -MAX_SEQ, "$lte": MAX_SEQ}}
 
 
 class Ring:
@@ -57,12 +89,17 @@ class Ring:
     def __init__(self, slots: Iterable[Mapping[str, Any]]) -> None:
         self._ids: dict[int, str] = {}
         self._seqs: dict[int, int | None] = {}
+        #: The slots whose C{seq} is damage, not a line's number.
+        self.damaged: list[int] = []
         for found in slots:
             slot = found.get(SLOT)
-            if isinstance(slot, bool) or not isinstance(slot, int | float):
+            object_id = found.get("objectId")
+            if not is_safe_integer(slot) or not isinstance(object_id, str):
                 continue
-            self._ids[int(slot)] = found["objectId"]
+            self._ids[int(slot)] = object_id
             self._seqs[int(slot)] = int(found[SEQ]) if is_line(found) else None
+            if is_damaged(found):
+                self.damaged.append(int(slot))
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -77,7 +114,7 @@ class Ring:
     def next_slot(self) -> tuple[int, str]:
         """
         The slot the next line goes to, and its object id: the lowest
-        empty one, else the one holding the oldest line.
+        empty (or damaged) one, else the one holding the oldest line.
         """
         empty = [slot for slot, seq in self._seqs.items() if seq is None]
         if empty:
@@ -107,6 +144,7 @@ async def load_ring(updates: ParseClient) -> Ring:
             order=[SLOT],
             limit=_PAGE,
             skip=len(slots),
+            keys=_RING_KEYS,
         )
         slots.extend(found.results)
         if len(found.results) < _PAGE or len(slots) >= MOST_LINES:

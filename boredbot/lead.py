@@ -24,16 +24,27 @@ partition), so the lead is decided there, in the mood account:
    is taken one iteration before it is used: the new leader writes from
    its next iteration, reading the mood again, so that an iteration the
    old leader had in flight has landed first.
+
+What the accounts hold is not trusted: anyone with the mood account's
+REST key can write the counter. A term is held only when it is a safe
+integer (L{is_term}) above every term this iteration read (the counter's
+and the mood's): C{Increment} on a number past 2**53 answers the same
+number to every taker, and a counter set back would hand out a term
+already held. A taker handed such a term holds nothing, sets the counter
+to the highest usable term it read (L{Lead.repair_to}), says so, and
+stands by until its next iteration, when a vacant lead is taken again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeGuard
 
 from twisted.internet.interfaces import IReactorTime
 
+from .parse import MAX_SAFE_INTEGER, is_safe_integer
 from .schema import LEAD, LEADER
 
 #: How many of its intervals a standby sees the mood unchanged before it
@@ -42,6 +53,8 @@ TAKEOVER_AFTER = 3
 
 #: The C{leader} of a mood whose leader let the lead go when it stopped.
 RELEASED = 0
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 class Vacancy(Enum):
@@ -67,7 +80,7 @@ class Lead:
         clock: IReactorTime,
         interval: float,
     ) -> None:
-        self.term: int | float | None = None
+        self.term: int | None = None
         self._clock = clock
         self._patience = TAKEOVER_AFTER * interval
         self._sighting: tuple[object, object] | None = None
@@ -112,12 +125,47 @@ class Lead:
             return Vacancy.SILENT
         return None
 
-    def took(self, term: int | float) -> None:
+    def took(
+        self,
+        term: object,
+        counter: Mapping[str, Any] = _NOTHING,
+        mood: Mapping[str, Any] = _NOTHING,
+    ) -> bool:
         """
-        This updater was handed C{term}.
+        This updater was handed C{term} by an C{Increment} of the counter
+        read as C{counter}, with the mood read as C{mood}: whether it now
+        holds it (it rose above both and L{is_term}).
         """
-        self.term = term
+        if not is_term(term) or any(
+            is_term(seen) and term <= seen
+            for seen in (counter.get(LEAD), mood.get(LEADER))
+        ):
+            # Still vacant as it was seen: taken again at the next iteration.
+            return False
+        self.term = int(term)
         self._sighting = None
+        return True
+
+    @staticmethod
+    def repair_to(counter: Mapping[str, Any], mood: Mapping[str, Any]) -> int:
+        """
+        What a counter whose C{Increment} handed out no usable term is set
+        to: the highest usable term read (below the largest, so that the
+        next C{Increment} still gives one), else 0.
+        """
+        usable = [
+            int(seen)
+            for seen in (counter.get(LEAD), mood.get(LEADER))
+            if is_term(seen) and seen < MAX_SAFE_INTEGER
+        ]
+        return max(usable, default=0)
+
+
+def is_term(value: object) -> TypeGuard[int | float]:
+    """
+    Whether C{value} can be a term of the lead: a safe integer above 0.
+    """
+    return is_safe_integer(value) and value > 0
 
 
 def number(value: object) -> int | float | None:

@@ -128,13 +128,14 @@ def render_page(
     [page] = rendered
     if not isinstance(page, bytes):
         page.raiseException()
-    return bytes(page)
+    # Standards mode: a page without a doctype is drawn in quirks mode.
+    return b"<!DOCTYPE html>\n" + bytes(page)
 
 
 def _stale(reading: Reading[Any], account: str) -> Tag | str:
-    if not reading.stale or reading.read_at is None:
+    if not reading.stale or reading.read_at_wall is None:
         return ""
-    moment = datetime.fromtimestamp(reading.read_at, UTC)
+    moment = datetime.fromtimestamp(reading.read_at_wall, UTC)
     return tags.p(
         f"As of {moment:%H:%M:%S} UTC: the {account} account is unavailable.",
         class_="stale",

@@ -5,9 +5,10 @@ A client for Parse's classic REST API, one account at a time.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeGuard
 from urllib.parse import quote, urlsplit
 
 from attrs import field, frozen
@@ -27,6 +28,9 @@ DEFAULT_TIMEOUT = 10.0
 #: The largest answer the client accepts, in bytes: 100 lines of the bot's
 #: are a few kilobytes; anything near this is not an answer to trust.
 MAX_ANSWER = 1024 * 1024
+#: The largest integer a JSON number carries exactly (2**53 - 1): Parse
+#: Server, a JavaScript program, rounds any larger one.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 _UNREACHABLE = (
     error.ConnectError,
@@ -89,6 +93,12 @@ class ParseError(Exception):
     def __str__(self) -> str:
         code = "" if self.code is None else f" (Parse error {self.code})"
         return f"{self.account} account: HTTP {self.status}{code}: {self.message}"
+
+
+class AnswerTooLarge(ParseError):
+    """
+    The account answered with more than the client reads.
+    """
 
 
 @frozen
@@ -164,10 +174,10 @@ class ParseClient:
         """
         Create an object; return Parse's answer (C{objectId}, C{createdAt}).
         """
-        created: dict[str, Any] = await self._call(
+        created = await self._call(
             "create", "POST", _class_path(class_name), body=fields
         )
-        return created
+        return self._confirmed(created, "objectId", "a create answer")
 
     async def find(
         self,
@@ -178,29 +188,36 @@ class ParseClient:
         limit: int | None = None,
         skip: int = 0,
         count: bool = False,
+        keys: Sequence[str] = (),
     ) -> QueryResult:
         """
         Find objects: C{order} names fields (C{"-createdAt"} for descending);
-        C{skip} passes over as many first.
+        C{skip} passes over as many first; C{keys}, when given, names the
+        only fields the answer carries (besides C{objectId}, C{createdAt}
+        and C{updatedAt}), so that what is not read can't weigh on it.
         """
         params = query_parameters(
-            where=where, order=order, limit=limit, skip=skip, count=count
+            where=where, order=order, limit=limit, skip=skip, count=count, keys=keys
         )
         answer = await self._call("find", "GET", _class_path(class_name), params=params)
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list):
             raise self._malformed(200, "a query answer without results")
+        if not all(isinstance(each, dict) for each in results):
+            raise self._malformed(
+                200, "a query answer with results that are not objects"
+            )
         found_count = answer.get("count")
+        if not is_safe_integer(found_count) or found_count < 0:
+            found_count = None
         return QueryResult(results, found_count if count else None)
 
     async def get(self, class_name: str, object_id: str) -> dict[str, Any]:
         """
         The object C{object_id} of C{class_name}.
         """
-        found: dict[str, Any] = await self._call(
-            "get", "GET", _object_path(class_name, object_id)
-        )
-        return found
+        found = await self._call("get", "GET", _object_path(class_name, object_id))
+        return self._confirmed(found, "objectId", "a get answer")
 
     async def update(
         self, class_name: str, object_id: str, fields: Mapping[str, Any]
@@ -208,10 +225,10 @@ class ParseClient:
         """
         Set C{fields} on an object; return Parse's answer (C{updatedAt}).
         """
-        updated: dict[str, Any] = await self._call(
+        updated = await self._call(
             "update", "PUT", _object_path(class_name, object_id), body=fields
         )
-        return updated
+        return self._confirmed(updated, "updatedAt", "an update answer")
 
     async def increment(
         self, class_name: str, object_id: str, field_name: str, amount: int
@@ -381,21 +398,24 @@ class ParseClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body).encode("utf-8")
+        # No redirect is followed: it would carry the keys to wherever the
+        # answer points (Twisted strips only Authorization and Cookie), and
+        # a 303 would turn a write into a read counted as written.
         response = await self._http.request(
             method,
             self.account.url.rstrip("/") + path,
             params=params,
             headers=headers,
             data=data,
+            allow_redirects=False,
         )
         content = await self._read_body(response)
-        try:
-            answer = json.loads(content)
-        except ValueError:
-            answer = None
+        if 300 <= response.code < 400:
+            raise self._redirected(response)
+        answer = decode_answer(content)
         if response.code >= 400:
             raise self._refusal(response.code, answer, content)
-        if answer is None:
+        if answer is NOT_JSON:
             raise self._malformed(response.code, "an answer that is not JSON")
         return answer
 
@@ -419,9 +439,30 @@ class ParseClient:
             raise self._too_large(response.code) from None
         return b"".join(chunks)
 
+    def _confirmed(self, answer: Any, key: str, what: str) -> dict[str, Any]:
+        # A write or read whose answer lacks what it must carry did not
+        # happen as far as the caller can tell.
+        if not isinstance(answer, dict) or not isinstance(answer.get(key), str):
+            raise self._malformed(200, f"{what} without {key}")
+        return answer
+
+    def _redirected(self, response: Any) -> ParseError:
+        locations = response.headers.getRawHeaders(b"location") or [b""]
+        where = locations[0].decode("ascii", "replace")[:200]
+        return ParseError(
+            self.account.name,
+            response.code,
+            None,
+            f"the server redirected the request{' to ' + repr(where) if where else ''};"
+            " no request follows a redirect: give the account's final URL",
+        )
+
     def _too_large(self, status: int) -> ParseError:
-        return self._malformed(
-            status, f"an answer larger than {self._max_answer} bytes"
+        return AnswerTooLarge(
+            self.account.name,
+            status,
+            None,
+            f"the server sent an answer larger than {self._max_answer} bytes",
         )
 
     def _refusal(self, status: int, answer: Any, content: bytes) -> ParseError:
@@ -448,6 +489,60 @@ class _TooLarge(Exception):
     pass
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_safe_integer(value: object) -> TypeGuard[int | float]:
+    """
+    Whether C{value} is an integer that JSON carries exactly (a number,
+    not a boolean, whole, within +-L{MAX_SAFE_INTEGER}).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not value.is_integer():
+        return False
+    return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+
+
+#: What L{decode_answer} gives for an answer that is not JSON.
+NOT_JSON: Any = object()
+
+
+def decode_answer(content: bytes) -> Any:
+    """
+    A server's JSON answer, or L{NOT_JSON}: bytes that are
+    not UTF-8, or nesting too deep to read. C{NaN} and the infinities
+    (not JSON, but Python's reader takes them) become L{None}, and a lone
+    surrogate in a text becomes U+FFFD, as Parse Server stores it, so
+    that whatever a server sends can be shown and sent on as JSON.
+    """
+    try:
+        text = content.decode("utf-8")
+        answer = json.loads(text, parse_constant=lambda constant: None)
+    except (ValueError, RecursionError):
+        return NOT_JSON
+    # Text read from UTF-8 holds no surrogate: only an escape makes one.
+    if "\\ud" in text.lower():
+        try:
+            return _without_surrogates(answer)
+        except RecursionError:
+            return NOT_JSON
+    return answer
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(each) for each in value]
+    if isinstance(value, dict):
+        return {
+            _without_surrogates(key): _without_surrogates(each)
+            for key, each in value.items()
+        }
+    return value
+
+
 def query_parameters(
     *,
     where: Mapping[str, Any] | None = None,
@@ -455,6 +550,7 @@ def query_parameters(
     limit: int | None = None,
     skip: int = 0,
     count: bool = False,
+    keys: Sequence[str] = (),
 ) -> dict[str, str]:
     """
     A query as the parameters of Parse's C{GET /classes/<Class>}.
@@ -470,6 +566,8 @@ def query_parameters(
         params["skip"] = str(skip)
     if count:
         params["count"] = "1"
+    if keys:
+        params["keys"] = ",".join(keys)
     return params
 
 

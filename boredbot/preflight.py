@@ -70,6 +70,14 @@ def check_account(
     except OSError as problem:
         return f"unreachable ({_reason(problem)})"
     answer = _json(body)
+    if 300 <= status < 400:
+        raise Misconfigured(
+            account.name,
+            account.url,
+            f"it answered with a redirect (HTTP {status}); the bot follows no"
+            " redirect, so that its keys go nowhere else: set"
+            f" accounts.{account.name}.url to the server's own address",
+        )
     if status == 403:
         raise Misconfigured(
             account.name,
@@ -90,19 +98,30 @@ def check_account(
     return None
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect is answered as it came (an HTTPError with its 3xx code):
+    # following it would send the keys wherever it points.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 #: Direct connections only, as the bot's own client (Twisted's Agent) makes
 #: them: urllib would otherwise honour HTTP(S)_PROXY, and the check could
-#: take a route the bot never does. No proxy is supported.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+#: take a route the bot never does. No proxy is supported, and no redirect
+#: is followed, as the bot's client follows none.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+
+#: The most of an answer the check reads: it needs only the error's code.
+_MOST = 64 * 1024
 
 
 def _fetch(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers=headers)  # noqa: S310
     try:
         with _DIRECT.open(request, timeout=timeout) as response:
-            return response.status, response.read()
+            return response.status, response.read(_MOST)
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        return error.code, error.read(_MOST)
 
 
 def _json(body: bytes) -> dict[str, Any]:

@@ -109,8 +109,10 @@ class Readiness:
         report["updater"] = {
             "leading": updater.leading,
             "restored": updater.restored,
-            "last_success": last,
+            "last_success": updater.last_success_at,
         }
+        if updater.damage is not None:
+            report["updater"]["repaired"] = updater.damage
         failing = updater.last_failure_account
         why = f"the {failing} account fails" if failing else ""
         if updater.standing_by:

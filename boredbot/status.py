@@ -16,12 +16,19 @@ from twisted.logger import Logger
 
 from luggage.cache import ReadCache, Reading
 
+from .diary import HOLDS_LINE
 from .metrics import Metrics
-from .parse import ParseClient, ParseError, ParseUnavailable
+from .parse import AnswerTooLarge, ParseClient, ParseError, ParseUnavailable
 from .schema import CURRENT, LINES, POSTED, SEQ
 
 #: How many lines the page shows.
 LATEST = 20
+#: The most characters of a text (a line, a feeling) shown: anything
+#: longer is cut, and ends with an ellipsis.
+MOST_SHOWN = 500
+#: What the page reads of a line, and of the mood.
+_LINE_KEYS = ("status", "mood", POSTED, SEQ)
+_MOOD_KEYS = ("mood", "feeling", "since")
 
 OK = "ok"
 STALE = "stale"
@@ -107,9 +114,26 @@ def describe(reading: Reading[Any]) -> dict[str, Any]:
     """
     return {
         "state": state(reading),
-        "as_of": iso_time(reading.read_at),
-        "failing_since": iso_time(reading.failing_since),
+        "as_of": iso_time(reading.read_at_wall),
+        "failing_since": iso_time(reading.failing_since_wall),
     }
+
+
+#: What is shown for an object too large to read.
+TOO_LARGE = "(too large to show)"
+_TOO_LARGE_OBJECT = {"status": TOO_LARGE, "mood": TOO_LARGE, "feeling": TOO_LARGE}
+
+
+def shown_text(value: Any) -> str | None:
+    """
+    A text read from an account as it is shown: cut to L{MOST_SHOWN}
+    characters; anything but a text is not shown (L{None}).
+    """
+    if not isinstance(value, str):
+        return None
+    if len(value) > MOST_SHOWN:
+        return value[: MOST_SHOWN - 1] + "\u2026"
+    return value
 
 
 def _iso(date: Any) -> str | None:
@@ -142,7 +166,14 @@ class StatusSource:
         fresh: float,
         max_stale: float,
         metrics: Metrics | None = None,
+        wall: Callable[[], float] | None = None,
     ) -> None:
+        """
+        @param clock: what measures the parts' ages (monotonic, in a
+            running bot).
+        @param wall: the time of day, for the moments shown; C{clock} by
+            default.
+        """
         self._updates_account = updates_account
         self._mood_account = mood_account
         expected = (ParseError, ParseUnavailable)
@@ -151,10 +182,16 @@ class StatusSource:
             return None if metrics is None else metrics.cache_observer(account)
 
         self._lines_cache = ReadCache(
-            self._read_lines, clock, fresh, max_stale, expected, observer("updates")
+            self._read_lines,
+            clock,
+            fresh,
+            max_stale,
+            expected,
+            observer("updates"),
+            wall,
         )
         self._mood_cache = ReadCache(
-            self._read_mood, clock, fresh, max_stale, expected, observer("mood")
+            self._read_mood, clock, fresh, max_stale, expected, observer("mood"), wall
         )
 
     async def status(self) -> Status:
@@ -190,31 +227,40 @@ class StatusSource:
         found = await self._read(
             self._updates_account,
             LINES,
-            where={SEQ: {"$exists": True}},
+            where=HOLDS_LINE,
             order=[f"-{SEQ}"],
             limit=LATEST,
+            keys=_LINE_KEYS,
         )
         # A line's time is when it was posted, shown as "createdAt" as
         # before the ring (its object was created by provisioning).
         return [
             {
-                "status": line.get("status"),
-                "mood": line.get("mood"),
+                "status": shown_text(line.get("status")),
+                "mood": shown_text(line.get("mood")),
                 "createdAt": _iso(line.get(POSTED)),
             }
             for line in found
         ]
 
     async def _read_mood(self) -> Objects:
-        return await self._read(
-            self._mood_account, CURRENT, order=["createdAt"], limit=1
+        found = await self._read(
+            self._mood_account, CURRENT, order=["createdAt"], limit=1, keys=_MOOD_KEYS
         )
+        return [
+            {key: shown_text(each.get(key)) for key in _MOOD_KEYS} for each in found
+        ]
 
     async def _read(
         self, client: ParseClient, class_name: str, **query: Any
     ) -> Objects:
         try:
-            found = await client.find(class_name, **query)
+            found = await self._find(client, class_name, **query)
+            if found and all(each is _TOO_LARGE_OBJECT for each in found):
+                # Nothing but objects too large: not a page to show.
+                raise AnswerTooLarge(
+                    client.account.name, 200, None, "every object is too large to show"
+                )
         except (ParseError, ParseUnavailable) as failure:
             self._log.error(
                 "reading {class_name} failed: {error}",
@@ -223,4 +269,33 @@ class StatusSource:
                 account=failure.account,
             )
             raise
-        return found.results
+        return found
+
+    async def _find(
+        self, client: ParseClient, class_name: str, *, limit: int, **query: Any
+    ) -> Objects:
+        # Texts written with a REST key may be of any length: a page of
+        # them too large for one answer is read in halves, and an object
+        # too large alone is shown as too large, so that one huge line
+        # hides only itself.
+        try:
+            return (await client.find(class_name, limit=limit, **query)).results
+        except AnswerTooLarge:
+            if limit == 1:
+                skip = query.get("skip", 0)
+                self._log.warn(
+                    "{class_name} object {skip} is too large to show",
+                    class_name=class_name,
+                    skip=skip,
+                    account=client.account.name,
+                )
+                return [_TOO_LARGE_OBJECT]
+        half = limit // 2
+        skip = query.pop("skip", 0)
+        first = await self._find(client, class_name, limit=half, skip=skip, **query)
+        if len(first) < half:
+            return first
+        rest = await self._find(
+            client, class_name, limit=limit - half, skip=skip + half, **query
+        )
+        return first + rest

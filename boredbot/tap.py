@@ -18,6 +18,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.python import usage
 
+from luggage.clock import WALL, schedule_by_monotonic_time
 from luggage.hardening import read_networks
 from luggage.oneline import one_line
 from luggage.parselite import ObjectStore, ParseApp
@@ -298,6 +299,11 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     bot = options.bot
     if bot is None:
         raise ValueError("makeService needs options that were parsed")
+    # Scheduling, freshness, silence and readiness measure time by the
+    # reactor, made monotonic here; lines, moods and pages say the time of
+    # day (WALL), so a stepped wall clock changes only what is shown.
+    wall_clock = WALL if schedule_by_monotonic_time(reactor) else reactor
+    wall = wall_clock.seconds
     for warning in options.warnings:
         _log.warn("{warning}", warning=warning)
     for account, outage in options.outages.items():
@@ -313,7 +319,9 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     # then the connections close and the embedded backend goes last.
     bot_service = OrderedMultiService()
     if bot.embedded is not None:
-        _embedded_backend(reactor, bot.embedded, bot).setServiceParent(bot_service)
+        _embedded_backend(reactor, bot.embedded, bot, wall_clock).setServiceParent(
+            bot_service
+        )
     http = HTTPClientService(reactor)
     http.setServiceParent(bot_service)
     # Metrics are off unless an endpoint serves them: off, they cost nothing.
@@ -332,6 +340,7 @@ def makeService(options: Options, reactor: Any = None) -> IService:
             metrics,
             bot.retention,
             bot.interval,
+            wall,
         )
         updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
     pokes = None
@@ -344,6 +353,7 @@ def makeService(options: Options, reactor: Any = None) -> IService:
             settings.fresh,
             settings.max_stale,
             metrics,
+            wall,
         )
         pokes = PokeCounter(mood_account, reactor, settings.poke_window, metrics)
         StopHook(pokes.flush).setServiceParent(bot_service)
@@ -391,18 +401,18 @@ def _web(
 
 
 def _embedded_backend(
-    reactor: Any, embedded: EmbeddedBackend, bot: BotConfig
+    reactor: Any, embedded: EmbeddedBackend, bot: BotConfig, wall: Any
 ) -> IService:
     # The embedded server hosts both accounts' apps, provisioned here as
     # boredbot-provision would; no master key exists, so nobody can change
     # their classes over HTTP.
     try:
-        store = ObjectStore.open(embedded.database, reactor)
+        store = ObjectStore.open(embedded.database, wall)
     except sqlite3.Error as problem:
         raise SystemExit(
             f"error: embedded.database: can't open {embedded.database!r}: {problem}"
         ) from None
-    now = format_date(reactor.seconds())
+    now = format_date(wall.seconds())
     # A database kept in a file keeps what its ring drops beside it.
     archive = None
     if embedded.database != ":memory:":

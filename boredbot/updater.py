@@ -15,8 +15,8 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeGuard
 
 from attrs import frozen
 from twisted.application.service import IService
@@ -29,10 +29,16 @@ from luggage.twistd import GracefulTimerService, OrderedMultiService, StopHook
 
 from .config import DEFAULT_INTERVAL
 from .diary import Ring, load_ring
-from .lead import RELEASED, Lead, Vacancy, number
+from .lead import RELEASED, Lead, Vacancy, is_term
 from .metrics import Metrics
 from .mood import Mood, UnknownMood
-from .parse import ParseClient, ParseError, ParseUnavailable, format_date
+from .parse import (
+    ParseClient,
+    ParseError,
+    ParseUnavailable,
+    format_date,
+    is_safe_integer,
+)
 from .schema import (
     COUNT,
     CURRENT,
@@ -75,7 +81,9 @@ class Updater:
     restored from the mood account before the first it leads.
 
     @ivar last_success: when an iteration last completed in full (every
-        read and write succeeded), or L{None}.
+        read and write succeeded), or L{None}, on C{clock} (monotonic in a
+        running bot: for measuring how long ago).
+    @ivar last_success_at: the same moment in wall time, to show.
     @ivar last_failure_account: the account whose failure last kept an
         iteration from completing; L{None} after a complete one.
     @ivar standing_by: whether the last iteration that read the counter
@@ -92,29 +100,38 @@ class Updater:
         metrics: Metrics | None = None,
         retention: int | None = None,
         interval: float = DEFAULT_INTERVAL,
+        wall: Callable[[], float] | None = None,
     ) -> None:
         """
+        @param clock: what schedules and measures (how long ago, how long
+            silent): a monotonic clock in a running bot.
         @param retention: the ring's size the configuration expects; a ring
             of another size is used as it is, with a warning.
         @param interval: the loop's interval, by which a standby measures
             a leader's silence.
+        @param wall: the time of day, for what is written and shown (a
+            line's time, the mood's since); C{clock} by default.
         """
         self._updates = updates_account
         self._retention = retention
         self._ring: Ring | None = None
         self._mood_account = mood_account
         self._clock = clock
+        self._wall = wall or clock.seconds
         self._metrics = metrics
         self.last_success: float | None = None
+        self.last_success_at: float | None = None
         self.last_failure_account: str | None = None
         self._complete = True
         self._mood: Mood | None = None
         self._current_id = ""
         self._lead = Lead(clock, interval)
         self.standing_by = False
+        #: The last damage found in an account and repaired, if any.
+        self.damage: str | None = None
         # The pokes count already turned into entertainment, recorded with
         # the mood; None until known (an account not yet migrated).
-        self._pokes_seen: int | float | None = None
+        self._pokes_seen: int | None = None
 
     @property
     def restored(self) -> bool:
@@ -145,20 +162,22 @@ class Updater:
             self._log.failure("unexpected error in the update loop")
         if self._complete:
             self.last_success = self._clock.seconds()
+            self.last_success_at = self._wall()
             self.last_failure_account = None
         if self._metrics is not None:
             outcome = "ok" if self._complete else "failed"
             self._metrics.iterations.labels(outcome).inc()
             if self._complete:
-                self._metrics.last_success.set(self.last_success or 0)
+                self._metrics.last_success.set(self.last_success_at or 0)
 
     async def _iterate(self) -> None:
         counter = await self._read_counter()
         if not await self._leads(counter):
             return
         mood = self._mood or await self._restore()
-        now = format_date(self._clock.seconds())
-        change = mood.entertain(now) if self._poked(counter) else mood.tick(now)
+        now = format_date(self._wall())
+        poked = await self._poked(counter)
+        change = mood.entertain(now) if poked else mood.tick(now)
         # A failure of the updates account does not keep the mood from
         # being written (nor the leader from saying it is alive).
         if await self._attempt(self._post(change.status, change.mood, now)):
@@ -180,7 +199,13 @@ class Updater:
         # Whether this iteration writes: it leads, or the lead is vacant
         # and it took it, as the counter and the mood read now say.
         lead = self._lead
-        if lead.leading:
+        if lead.term is not None:
+            if not is_term(counter.get(LEAD)):
+                # Not another updater's term (none holds such a value):
+                # damage, which the leader mends by writing its own back.
+                await self._repair_lead(counter, lead.term, counter.get(LEAD))
+                self.standing_by = False
+                return True
             if lead.confirm(counter):
                 self.standing_by = False
                 return True
@@ -195,7 +220,10 @@ class Updater:
             self.standing_by = True
             return False
         term = await self._mood_account.increment(POKES, counter["objectId"], LEAD, 1)
-        lead.took(term)
+        if not lead.took(term, counter, stored):
+            await self._repair_lead(counter, Lead.repair_to(counter, stored), term)
+            self.standing_by = True
+            return False
         self.standing_by = False
         self._log.info(
             "took the lead (term {term}): {why}", term=term, why=vacancy.value
@@ -206,6 +234,21 @@ class Updater:
             return False
         self._restore_from(stored)
         return True
+
+    async def _repair_lead(
+        self, counter: Mapping[str, Any], repaired: int, found: object
+    ) -> None:
+        # The counter holds or handed out a term no updater may hold
+        # (written there with a REST key, or set back): set it to
+        # `repaired`, from where Increment hands out usable terms again.
+        await self._mood_account.update(POKES, counter["objectId"], {LEAD: repaired})
+        self.damage = f"{POKES}.{LEAD} held {found!r}, not a usable term"
+        self._log.warn(
+            "the {account} account's {damage}; set it to {repaired}",
+            account=self._mood_account.account.name,
+            damage=self.damage,
+            repaired=repaired,
+        )
 
     def _forget(self) -> None:
         # What a leader knew is the next leader's to change: read it again.
@@ -255,6 +298,16 @@ class Updater:
 
     async def _load_ring(self) -> Ring:
         ring = self._ring = await load_ring(self._updates)
+        if ring.damaged:
+            self.damage = (
+                f"{LINES}: slot(s) {', '.join(map(str, ring.damaged[:10]))} hold a"
+                f" {SEQ} that is not a line's number"
+            )
+            self._log.warn(
+                "the {account} account's {damage}; they are written over first",
+                account=self._updates.account.name,
+                damage=self.damage,
+            )
         if self._retention is not None and len(ring) != self._retention:
             self._log.warn(
                 "the {account} account's ring holds {size} lines, the"
@@ -277,25 +330,42 @@ class Updater:
 
     def _restore_from(self, stored: Mapping[str, Any]) -> Mood:
         self._current_id = stored["objectId"]
-        self._pokes_seen = number(stored.get(POKES_SEEN))
+        seen = stored.get(POKES_SEEN)
+        self._pokes_seen = int(seen) if _is_count(seen) else None
         try:
             mood = Mood.restore(stored)
         except UnknownMood as problem:
             self._log.warn(
                 "mood account: {problem}; starting fresh", problem=str(problem)
             )
-            mood = Mood(since=format_date(self._clock.seconds()))
+            mood = Mood(since=format_date(self._wall()))
         else:
             self._log.info("restored mood {mood!r}", mood=mood.mood)
         self._mood = mood
         return mood
 
-    def _poked(self, counter: Mapping[str, Any]) -> bool:
-        count = number(counter.get(COUNT))
+    async def _poked(self, counter: Mapping[str, Any]) -> bool:
+        count = counter.get(COUNT)
         if count is None:
             self._log_failure(NoCounter(self._mood_account.account.name))
             return False
-        seen, self._pokes_seen = self._pokes_seen, count
+        if not _is_count(count):
+            # Increment on it would never move again (past 2**53) or never
+            # count as more: start counting again from what was seen.
+            repaired = self._pokes_seen or 0
+            await self._mood_account.update(
+                POKES, counter["objectId"], {COUNT: repaired}
+            )
+            self.damage = f"{POKES}.{COUNT} held {count!r}, not a count"
+            self._log.warn(
+                "the {account} account's {damage}; set it to {repaired}",
+                account=self._mood_account.account.name,
+                damage=self.damage,
+                repaired=repaired,
+            )
+            self._pokes_seen = repaired
+            return False
+        seen, self._pokes_seen = self._pokes_seen, int(count)
         if seen is None or count <= seen:
             if seen is not None and count < seen:
                 self._log.warn(
@@ -326,6 +396,10 @@ class Updater:
         self._log.error(
             "update failed: {error}", error=str(failure), account=failure.account
         )
+
+
+def _is_count(value: object) -> TypeGuard[int | float]:
+    return is_safe_integer(value) and value >= 0
 
 
 #: How long stopping the updater waits for its iteration in flight before

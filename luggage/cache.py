@@ -16,6 +16,10 @@ A L{ReadCache} holds the last value read and when it was read:
 
 Failed reads count as reads: a failing source is asked again only once per
 C{fresh} window, however many callers come.
+
+Ages are measured on the C{clock} given (monotonic in a running service,
+so that a wall clock stepped back or forward neither freezes nor expires
+what is held); the moments shown (C{as_of}) are the C{wall} clock's.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ class Reading(Generic[T]):
     @ivar generation: changes whenever a read ends, so that what is made
         from a reading (a rendered page) can be kept until the next one.
     @ivar expired: C{value} was dropped because it was too old.
+    @ivar read_at_wall: C{read_at} in wall time, to show.
+    @ivar failing_since_wall: C{failing_since} in wall time, to show.
     """
 
     value: T | None
@@ -53,6 +59,8 @@ class Reading(Generic[T]):
     failure: Exception | None = field(default=None, eq=False, repr=False)
     generation: int = 0
     expired: bool = False
+    read_at_wall: float | None = None
+    failing_since_wall: float | None = None
 
     @property
     def stale(self) -> bool:
@@ -78,9 +86,13 @@ class ReadCache(Generic[T]):
         max_stale: float,
         expected: tuple[type[Exception], ...] = (),
         observe: Callable[[str], None] | None = None,
+        wall: Callable[[], float] | None = None,
     ) -> None:
         """
         @param read: reads the value; raises when it can't.
+        @param clock: what measures ages (monotonic, in a running service).
+        @param wall: the time of day, for the moments shown; C{clock} by
+            default.
         @param fresh: seconds a value is served without a new read.
         @param max_stale: seconds after a value was read that it may still
             be served, marked stale, while reads fail.
@@ -93,6 +105,7 @@ class ReadCache(Generic[T]):
         """
         self._read = read
         self._clock = clock
+        self._wall = wall or clock.seconds
         self._fresh = fresh
         self._max_stale = max_stale
         self._expected = expected
@@ -179,16 +192,20 @@ class ReadCache(Generic[T]):
         except Exception as failure:
             if not isinstance(failure, self._expected):
                 self._log.failure("reading failed unexpectedly")
-            now = self._clock.seconds()
+            first = held.failing_since is None
             self._held = evolve(
                 held,
-                failing_since=now if held.failing_since is None else held.failing_since,
+                failing_since=self._clock.seconds() if first else held.failing_since,
+                failing_since_wall=self._wall() if first else held.failing_since_wall,
                 failure=failure,
                 generation=held.generation + 1,
             )
         else:
             self._held = Reading(
-                value, self._clock.seconds(), generation=held.generation + 1
+                value,
+                self._clock.seconds(),
+                generation=held.generation + 1,
+                read_at_wall=self._wall(),
             )
         finally:
             self._in_flight = None

@@ -19,7 +19,13 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent
 from twisted.web.resource import Resource
 
-from boredbot.parse import ParseClient, ParseError, ParseUnavailable, format_date
+from boredbot.parse import (
+    ParseClient,
+    ParseError,
+    ParseUnavailable,
+    format_date,
+    is_safe_integer,
+)
 from luggage.secret import Secret
 
 
@@ -181,3 +187,111 @@ class UnreachableTests(TestCase):
             self.assertIn("refused", raised.exception.reason.lower())
 
         return Deferred.fromCoroutine(check())
+
+
+class Redirecting(Canned):
+    """
+    Answers every request with a redirect to another origin.
+    """
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status, b"")
+
+    def render(self, request: Any) -> bytes:
+        request.setHeader(b"Location", b"http://elsewhere.invalid/parse/classes/lines")
+        return super().render(request)
+
+
+class UntrustedAnswerTests(SynchronousTestCase):
+    """
+    What a server answers is checked before it is believed: no redirect is
+    followed (the keys would go with it), a write's answer must confirm
+    the write, and any text or number it holds can be shown.
+    """
+
+    def test_no_redirect_is_followed_and_each_is_a_failure(self) -> None:
+        for status in (301, 302, 303, 307, 308):
+            backend = Redirecting(status)
+            client, http = _client(backend)
+            for call in (
+                client.find("lines"),
+                client.get("lines", "x"),
+                client.update("lines", "x", {"seq": 1}),
+                client.create("lines", {"seq": 1}),
+            ):
+                error = self.assertRaises(ParseError, resolve, call, http)
+                self.assertEqual(error.status, status)
+                self.assertIn("no request follows a redirect", error.message)
+                self.assertIn("elsewhere.invalid", error.message)
+            # Only the four requests made, all to the account's own server.
+            self.assertEqual(len(backend.requests), 4)
+
+    def test_results_that_are_not_objects_are_a_malformed_answer(self) -> None:
+        client, http = _client(Canned(200, b'{"results": [1, "two", null]}'))
+        error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        self.assertIn("not objects", error.message)
+
+    def test_a_write_answer_that_does_not_confirm_it_is_a_failure(self) -> None:
+        for body in (b'{"results": [1]}', b"[]", b'{"updatedAt": 5}', b"null"):
+            client, http = _client(Canned(200, body))
+            error = self.assertRaises(
+                ParseError, resolve, client.update("lines", "x", {"seq": 1}), http
+            )
+            self.assertIn("an update answer without updatedAt", error.message)
+        client, http = _client(Canned(201, b'{"createdAt": "t"}'))
+        self.assertRaises(ParseError, resolve, client.create("lines", {}), http)
+
+    def test_nan_and_infinities_are_read_as_null(self) -> None:
+        body = b'{"results": [{"seq": NaN, "count": Infinity, "x": -Infinity}]}'
+        client, http = _client(Canned(200, body))
+        found = resolve(client.find("lines"), http)
+        self.assertEqual(found.results, [{"seq": None, "count": None, "x": None}])
+        # What is read can be written as strict JSON again.
+        json.dumps(found.results, allow_nan=False)
+
+    def test_a_lone_surrogate_becomes_a_replacement_character(self) -> None:
+        body = (
+            b'{"results": [{"status": "lone \\ud800 and \\udfff",'
+            b' "ok": "\\ud83d\\ude00"}]}'
+        )
+        client, http = _client(Canned(200, body))
+        (line,) = resolve(client.find("lines"), http).results
+        self.assertEqual(line["status"], "lone \ufffd and \ufffd")
+        self.assertEqual(line["ok"], "\U0001f600")
+        line["status"].encode("utf-8")
+
+    def test_nesting_too_deep_to_read_is_a_malformed_answer(self) -> None:
+        body = b'{"results": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+        client, http = _client(Canned(200, body))
+        error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        self.assertEqual(error.message, "the server sent an answer that is not JSON")
+
+    def test_bytes_that_are_not_utf8_are_a_malformed_answer(self) -> None:
+        client, http = _client(Canned(200, b'{"results": [{"status": "\xff\xfe"}]}'))
+        error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        self.assertEqual(error.message, "the server sent an answer that is not JSON")
+
+    def test_a_count_that_is_not_a_safe_integer_is_unknown(self) -> None:
+        for count in (b"1e308", b"-1", b"9007199254740993", b'"3"', b"true"):
+            client, http = _client(
+                Canned(200, b'{"results": [], "count": ' + count + b"}")
+            )
+            self.assertIsNone(resolve(client.find("lines", count=True), http).count)
+
+
+class SafeIntegerTests(SynchronousTestCase):
+    def test_safe_integers(self) -> None:
+        for value in (0, 1, -1, 2**53 - 1, -(2**53 - 1), 5.0):
+            self.assertTrue(is_safe_integer(value), value)
+        for value in (
+            2**53,
+            2.0**53,
+            1e308,
+            float("nan"),
+            float("inf"),
+            1.5,
+            True,
+            "1",
+            None,
+        ):
+            self.assertFalse(is_safe_integer(value), value)

@@ -105,3 +105,52 @@ def test_the_check_goes_direct_as_the_bot_does(monkeypatch: Any) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_check_follows_no_redirect_and_sends_no_key_elsewhere() -> None:
+    # One server redirects to a second, which records what reaches it.
+    reached: list[dict[str, str]] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            reached.append(dict(self.headers))
+            self.send_response(200)
+            self.send_header("Content-Length", "15")
+            self.end_headers()
+            self.wfile.write(b'{"results": []}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    elsewhere = HTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            location = f"http://127.0.0.1:{elsewhere.server_port}/parse/classes/current"
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    redirecting = HTTPServer(("127.0.0.1", 0), Redirecting)
+    servers = (elsewhere, redirecting)
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{redirecting.server_port}/parse"
+        account = ParseAccount("mood", url, "app", Secret("key"))
+        try:
+            check_account(account, 5)
+        except Misconfigured as problem:
+            assert "redirect (HTTP 302)" in str(problem)
+            assert "accounts.mood.url" in str(problem)
+        else:
+            raise AssertionError("a redirect passed the check")
+        assert reached == []
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()

@@ -248,9 +248,11 @@ class LoopTests(SynchronousTestCase):
         # the ring (none: the line fails) and the mood's write, one request
         # at a time; then the lead is let go (the counter read again, the
         # mood written): the service stops only when the last is answered.
+        # (The lead was 0 before this updater's Increment raised it to 1.)
+        unclaimed = b'{"results": [{"objectId": "cdefghijkl", "count": 0, "lead": 0}]}'
         counter = b'{"results": [{"objectId": "cdefghijkl", "count": 0, "lead": 1}]}'
         answers = [
-            counter,
+            unclaimed,
             b'{"results": [{"objectId": "abcdefghij", "mood": "bored"}]}',
             b'{"lead": 1, "updatedAt": "t"}',
             b'{"results": []}',

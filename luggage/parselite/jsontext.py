@@ -8,13 +8,17 @@ and bounded so that what is stored can always be read back.
  - integers beyond 64 bits become doubles, as in JavaScript (SQLite binds
    no larger integer);
  - nesting deeper than L{MAX_DEPTH} is refused (Python's parser would
-   exhaust the stack, and a stored value that deep could not be read).
+   exhaust the stack, and a stored value that deep could not be read);
+ - a lone surrogate (an escape C{\\ud800} with no pair) becomes U+FFFD, as
+   Parse Server on PostgreSQL stores it: such a text could not be written
+   out as UTF-8.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from .errors import INVALID_JSON, ParseFailure
@@ -23,6 +27,7 @@ from .errors import INVALID_JSON, ParseFailure
 MAX_DEPTH = 64
 
 _INT64 = 2**63
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_json(text: bytes | str, what: str = "body") -> Any:
@@ -42,6 +47,26 @@ def read_json(text: bytes | str, what: str = "body") -> Any:
         raise ParseFailure(
             400, INVALID_JSON, f"{what} nests deeper than {MAX_DEPTH} levels"
         )
+    # Text decoded from UTF-8 holds no surrogate: only an escape makes one.
+    if (
+        "\\ud"
+        in (text if isinstance(text, str) else text.decode("utf-8", "replace")).lower()
+    ):
+        return _replace_surrogates(value)
+    return value
+
+
+def _replace_surrogates(value: Any) -> Any:
+    # Depth is bounded by MAX_DEPTH already.
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_surrogates(each) for each in value]
+    if isinstance(value, dict):
+        return {
+            _replace_surrogates(key): _replace_surrogates(each)
+            for key, each in value.items()
+        }
     return value
 
 

@@ -1,5 +1,6 @@
 """
-Parse's query language (C{where}, C{order}, C{limit}, C{skip}, C{count}),
+Parse's query language (C{where}, C{order}, C{limit}, C{skip}, C{count},
+C{keys}),
 read from a request's arguments and turned into SQLite.
 
 Values never enter SQL text: field names are checked against Parse's rule
@@ -40,6 +41,9 @@ class Query:
     limit: int
     skip: int
     count: bool
+    #: The only fields to answer with (besides the built-in ones), or
+    #: L{None} for all.
+    keys: tuple[str, ...] | None = None
 
 
 def read_query(arguments: Mapping[str, str]) -> Query:
@@ -59,12 +63,18 @@ def read_query(arguments: Mapping[str, str]) -> Query:
         name = key.removeprefix("-")
         check_field_name(name)
         order.append((name, descending))
+    keys = None
+    if "keys" in arguments:
+        keys = tuple(filter(None, arguments["keys"].split(",")))
+        for name in keys:
+            check_field_name(name)
     return Query(
         where=where,
         order=tuple(order),
         limit=_whole_number(arguments, "limit", DEFAULT_LIMIT),
         skip=_whole_number(arguments, "skip", 0),
         count=arguments.get("count", "") not in ("", "0", "false"),
+        keys=keys,
     )
 
 

@@ -308,7 +308,14 @@ class ObjectStore:
             f" WHERE {scope} ORDER BY {ordering} LIMIT ? OFFSET ?",
             [*scope_parameters, *order_parameters, query.limit, query.skip],
         ).fetchall()
-        answer: dict[str, Any] = {"results": [_shown(row) for row in rows]}
+        shown = [_shown(row) for row in rows]
+        if query.keys is not None:
+            kept = {*query.keys, "objectId", "createdAt", "updatedAt"}
+            shown = [
+                {name: value for name, value in each.items() if name in kept}
+                for each in shown
+            ]
+        answer: dict[str, Any] = {"results": shown}
         if query.count:
             (answer["count"],) = self._db.execute(
                 f"SELECT count(*) FROM objects WHERE {scope}",  # noqa: S608

@@ -1,0 +1,168 @@
+"""
+Two clocks: scheduling, freshness, silence and readiness measure time on
+a monotonic clock; the wall clock only stamps what is written and shown.
+A wall clock stepped back or forward an hour changes only those stamps.
+"""
+
+from __future__ import annotations
+
+import time
+
+from helpers import MOOD, UPDATES, EmbeddedParse, resolve
+from twisted.internet.selectreactor import SelectReactor
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from boredbot.readiness import Readiness
+from boredbot.status import StatusSource
+from boredbot.updater import Updater
+from luggage.cache import ReadCache
+from luggage.clock import WALL, schedule_by_monotonic_time
+
+INTERVAL = 10.0
+HOUR = 3600.0
+
+
+class SteppingWall:
+    """
+    A wall clock that follows a monotonic one, until it is stepped.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self._clock.seconds() + self.offset
+
+
+class ReactorTests(SynchronousTestCase):
+    def test_a_reactor_made_monotonic_keeps_the_delays_left(self) -> None:
+        reactor = SelectReactor()
+        self.addCleanup(reactor.disconnectAll)
+        later = reactor.callLater(300, lambda: None)
+        cancelled = reactor.callLater(200, lambda: None)
+        cancelled.cancel()
+        self.assertTrue(schedule_by_monotonic_time(reactor))
+        self.assertIs(reactor.seconds, time.monotonic)
+        left = later.getTime() - time.monotonic()
+        self.assertTrue(299 <= left <= 300, left)
+        # New calls are on the same clock.
+        sooner = reactor.callLater(5, lambda: None)
+        self.assertLess(sooner.getTime(), later.getTime())
+        self.assertTrue(schedule_by_monotonic_time(reactor))
+        later.cancel()
+        sooner.cancel()
+
+    def test_a_test_clock_is_left_alone(self) -> None:
+        clock = Clock()
+        self.assertFalse(schedule_by_monotonic_time(clock))
+        self.assertEqual(clock.seconds(), 0)
+
+    def test_the_wall_clock_tells_the_time_of_day(self) -> None:
+        self.assertLess(abs(WALL.seconds() - time.time()), 5)
+        self.assertEqual(WALL.getDelayedCalls(), [])
+
+
+class SteppedWallTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.parse = EmbeddedParse()
+        self.clock = self.parse.clock
+        self.wall = SteppingWall(self.clock)
+
+    def _updater(self) -> Updater:
+        return Updater(
+            self.parse.client(UPDATES),
+            self.parse.client(MOOD),
+            self.clock,
+            interval=INTERVAL,
+            wall=self.wall,
+        )
+
+    def _lines(self) -> list[dict[str, object]]:
+        found = resolve(
+            self.parse.client(UPDATES).find(
+                "lines", where={"seq": {"$exists": True}}, order=["seq"]
+            ),
+            self.parse.http,
+        )
+        return found.results
+
+    def test_the_updater_posts_and_stays_ready_whichever_way_the_wall_steps(
+        self,
+    ) -> None:
+        updater = self._updater()
+        readiness = Readiness(self.clock, updater=updater, interval=INTERVAL)
+        for step in (0.0, -HOUR, +2 * HOUR):
+            self.wall.offset += step
+            for _ in range(3):
+                resolve(updater.run_once(), self.parse.http)
+                ready, report = resolve(readiness.check())
+                self.assertTrue(ready, report)
+                self.clock.advance(INTERVAL)
+        lines = self._lines()
+        self.assertEqual([line["seq"] for line in lines], list(range(1, 10)))
+        # The lines say the time of day, stepped as the wall was.
+        posted = [line["posted"]["iso"] for line in lines]
+        self.assertGreater(posted[2], posted[3])
+        self.assertLess(posted[5], posted[6])
+
+    def test_a_stalled_updater_is_not_ready_though_the_wall_went_back(
+        self,
+    ) -> None:
+        updater = self._updater()
+        readiness = Readiness(self.clock, updater=updater, interval=INTERVAL)
+        resolve(updater.run_once(), self.parse.http)
+        # The wall goes back an hour; no iteration runs for four intervals.
+        self.wall.offset -= HOUR
+        self.clock.advance(4 * INTERVAL)
+        ready, report = resolve(readiness.check())
+        self.assertFalse(ready)
+        self.assertIn("no complete iteration", report["reasons"][0])
+        # What it shows is the wall's moment of the last success.
+        self.assertEqual(
+            report["updater"]["last_success"], self.clock.seconds() - 4 * INTERVAL
+        )
+
+    def test_a_read_cache_refreshes_on_its_own_clock(self) -> None:
+        reads: list[float] = []
+
+        async def read() -> int:
+            reads.append(self.clock.seconds())
+            return len(reads)
+
+        cache = ReadCache(read, self.clock, 1.0, 60.0, wall=self.wall)
+        self.assertEqual(resolve(cache.reading()).value, 1)
+        # Back an hour: the value still ages, and is read again after 1 s.
+        self.wall.offset -= HOUR
+        self.clock.advance(1.5)
+        reading = resolve(cache.reading())
+        self.assertEqual(reading.value, 2)
+        self.assertEqual(reading.read_at_wall, self.clock.seconds() - HOUR)
+        # Forward two hours: nothing expires for it.
+        self.wall.offset += 2 * HOUR
+        self.clock.advance(0.5)
+        self.assertEqual(resolve(cache.reading()).value, 2)
+
+    def test_the_status_says_the_walls_time_and_refreshes_on_the_monotonic(
+        self,
+    ) -> None:
+        updater = self._updater()
+        resolve(updater.run_once(), self.parse.http)
+        source = StatusSource(
+            self.parse.client(UPDATES),
+            self.parse.client(MOOD),
+            self.clock,
+            0.0,
+            60.0,
+            wall=self.wall,
+        )
+        first = resolve(source.status(), self.parse.http).as_json()
+        self.wall.offset -= HOUR
+        self.clock.advance(2)
+        resolve(updater.run_once(), self.parse.http)
+        second = resolve(source.status(), self.parse.http).as_json()
+        self.assertEqual(len(second["lines"]), 2)
+        self.assertLess(
+            second["parts"]["lines"]["as_of"], first["parts"]["lines"]["as_of"]
+        )
