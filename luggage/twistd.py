@@ -102,10 +102,19 @@ class HTTPClientService(Service):
         self._pool._factory = _QuietClientFactory
         self.client = HTTPClient(Agent(reactor, pool=self._pool))
 
-    def stopService(self) -> Deferred[None]:
-        super().stopService()
+    def close_idle_connections(self) -> Deferred[None]:
+        """
+        Close the connections kept for reuse: the next requests open new
+        ones. For after a server failure that may have dropped one (a
+        request written to a connection the server has closed is lost, and
+        Twisted retries only idempotent methods).
+        """
         closing: Deferred[None] = self._pool.closeCachedConnections()
         return closing
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        return self.close_idle_connections()
 
 
 class OrderedMultiService(MultiService):

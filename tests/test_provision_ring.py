@@ -20,11 +20,14 @@ from helpers import (
     scratch_folder,
 )
 from treq.testing import StubTreq
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.internet.defer import Deferred
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
 
 from boredbot.archive import Archive
-from boredbot.parse import ParseClient, ParseError, format_date
+from boredbot.diary import load_ring
+from boredbot.parse import ParseAccount, ParseClient, ParseError, format_date
 from boredbot.provision import ProvisionError, provision
 from luggage.parselite import ParseApp, ParseLite
 
@@ -219,3 +222,68 @@ class _FailingBatches(Resource):
                     return b'{"code": 1, "message": "Internal server error."}'
                 return b"<html>Bad Gateway</html>"
         return self._server.render(request)
+
+
+class _DestroysAfterBatch(Resource):
+    # As Parse Server 9.10 beside router 2.3 does, over real TCP: every
+    # /batch answers 500, and Express then destroys that socket; a request
+    # written to it meanwhile is never answered.
+    isLeaf = True
+
+    def __init__(self, parse: EmbeddedParse) -> None:
+        super().__init__()
+        apps = [
+            ParseApp(
+                UPDATES.application_id, UPDATES.rest_api_key, MASTER_KEYS["updates"]
+            )
+        ]
+        self._server = ParseLite(parse.store, apps).resource()
+        self._doomed: set[int] = set()
+        self.lost = 0
+
+    def render(self, request: Any) -> Any:
+        channel = id(request.channel)
+        if channel in self._doomed:
+            self.lost += 1
+            request.channel.transport.abortConnection()
+            return NOT_DONE_YET
+        if request.path.endswith(b"/batch"):
+            self._doomed.add(channel)
+            request.setResponseCode(500)
+            return b'{"code": 1, "message": "Internal server error."}'
+        return self._server.render(request)
+
+
+class BrokenBatchOverTCPTests(TestCase):
+    def test_a_server_that_drops_the_socket_after_its_failed_batch(self) -> None:
+        from twisted.internet import reactor
+        from twisted.web.server import Site
+
+        from luggage.twistd import HTTPClientService
+
+        parse = EmbeddedParse(provisioned=False)
+        backend = _DestroysAfterBatch(parse)
+        port = reactor.listenTCP(0, Site(mounted(backend)), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        http = HTTPClientService(reactor)
+        self.addCleanup(http.stopService)
+        url = f"http://127.0.0.1:{port.getHost().port}/parse"
+        account = ParseAccount(
+            "updates", url, UPDATES.application_id, UPDATES.rest_api_key
+        )
+        admin = ParseClient(account, http.client, reactor, 5.0, MASTER_KEYS["updates"])
+        progress: list[str] = []
+
+        async def run() -> None:
+            await provision(
+                admin,
+                "2026-12-02T00:00:00.000Z",
+                retention=7,
+                progress=progress.append,
+                reconnect=http.close_idle_connections,
+            )
+            ring = await load_ring(admin)
+            self.assertEqual(len(ring), 7)
+            self.assertTrue(any("/batch fails" in line for line in progress))
+
+        return Deferred.fromCoroutine(run())

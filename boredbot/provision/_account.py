@@ -4,7 +4,7 @@ Provisioning one account: its classes first, then what lives in them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ..archive import Archive
 from ..config import DEFAULT_RETENTION
@@ -21,6 +21,7 @@ async def provision(
     retention: int = DEFAULT_RETENTION,
     archive: Archive | None = None,
     progress: Callable[[str], None] | None = None,
+    reconnect: Callable[[], Awaitable[object]] | None = None,
 ) -> list[str]:
     """
     Make the account C{admin} talks to (with its master key) hold the
@@ -40,6 +41,8 @@ async def provision(
         kept first; without one, provisioning that would remove a line is
         refused.
     @param progress: told how a long run goes, a line at a time.
+    @param reconnect: drops the client's idle connections (after a
+        failure that may have cost one).
     @return: one line for each thing done or found already done.
     """
     account = admin.account.name
@@ -49,7 +52,9 @@ async def provision(
     for plan in PLANS[account]:
         report.append(await provision_class(admin, plan))
     if account == "updates":
-        ring = RingPlan(admin, retention, archive, progress or (lambda line: None))
+        ring = RingPlan(
+            admin, retention, archive, progress or (lambda line: None), reconnect
+        )
         report.extend(await ring.provision())
     if account == "mood":
         report.extend(await provision_pokes(admin, now))

@@ -136,6 +136,7 @@ async def _run(reactor: Any, options: Options) -> None:
             options["retention"],
             options["archive-file"],
             progress,
+            http.close_idle_connections,
         )
         for line in report:
             print(f"  {line}", flush=True)

@@ -5,7 +5,7 @@ The updates account's ring of lines, made, resized and migrated to.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from luggage.parselite.errors import INTERNAL_SERVER_ERROR
@@ -52,8 +52,14 @@ class RingPlan:
         retention: int,
         archive: Archive | None,
         progress: Callable[[str], None],
+        reconnect: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        """
+        @param reconnect: drops the client's idle connections, before
+            provisioning falls back to one request per operation.
+        """
         self._admin = admin
+        self._reconnect = reconnect
         self._retention = retention
         self._archive = archive
         self._progress = progress
@@ -77,6 +83,11 @@ class RingPlan:
                     f"the server's /batch fails ({failure}); one request per"
                     " operation instead"
                 )
+                # Express, after that 500, destroys the socket it came on;
+                # a request written to it before the client notices is lost
+                # (and Twisted retries no POST or PUT): new connections.
+                if self._reconnect is not None:
+                    await self._reconnect()
         for method, path, body in operations:
             await one_by_one(self._admin, method, path, body)
 
