@@ -164,3 +164,106 @@ def test_empty_value_is_refused(tmp_path: Path) -> None:
     done = _run(tmp_path, "set", "bot.toml", "a.b", "--key-file", "host.key", stdin="")
     assert (done.returncode, config.read_text()) == (1, before)
     assert "empty value; nothing changed" in done.stderr
+
+
+def _start(folder: Path, *argv: str, stdin: str = "") -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "luggage.secrets", *argv],
+        cwd=folder,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(stdin)
+    process.stdin.close()
+    return process
+
+
+def _finish(processes: list[subprocess.Popen[str]]) -> None:
+    for process in processes:
+        assert process.wait(timeout=60) == 0, process.stderr and process.stderr.read()
+        for stream in (process.stdout, process.stderr):
+            assert stream is not None
+            stream.close()
+
+
+def test_edits_at_the_same_time_take_turns_and_none_is_lost(tmp_path: Path) -> None:
+    (tmp_path / "bot.toml").write_text(CONFIG)
+    _ok(tmp_path, "keygen", "host.key")
+    _add_host(tmp_path)
+    names = [f"extra.k{number}" for number in range(8)]
+    _finish(
+        [
+            _start(
+                tmp_path,
+                "set",
+                "bot.toml",
+                name,
+                "--key-file",
+                "host.key",
+                stdin=f"v-{name}\n",
+            )
+            for name in names
+        ]
+    )
+    listed = _ok(tmp_path, "check", "bot.toml", "--key-file", "host.key")
+    for name in names:
+        assert name in listed, listed
+    assert not list(tmp_path.glob(".luggage-secrets-*"))
+
+
+def test_a_recipient_removed_beside_a_set_stays_removed(tmp_path: Path) -> None:
+    (tmp_path / "bot.toml").write_text(CONFIG)
+    _ok(tmp_path, "keygen", "host.key")
+    _ok(tmp_path, "keygen", "bob.key")
+    _add_host(tmp_path)
+    key = ("--key-file", "host.key")
+    _ok(tmp_path, "set", "bot.toml", "extra.first", *key, stdin="v\n")
+    for attempt in range(4):
+        _ok(tmp_path, "recipients", "add", "bot.toml", "--name", f"bob{attempt}",
+            "--public-key", _public(tmp_path, "bob.key"), *key)  # fmt: skip
+        _finish(
+            [
+                _start(
+                    tmp_path,
+                    "recipients",
+                    "remove",
+                    "bot.toml",
+                    "--name",
+                    f"bob{attempt}",
+                    *key,
+                ),
+                _start(
+                    tmp_path, "set", "bot.toml", f"extra.s{attempt}", *key, stdin="v\n"
+                ),
+            ]
+        )
+        assert f"bob{attempt}" not in _ok(tmp_path, "recipients", "list", "bot.toml")
+        # Bob's key opens nothing: every value was encrypted without him.
+        assert _run(tmp_path, "check", "bot.toml", "--key-file", "bob.key").returncode
+    listed = _ok(tmp_path, "check", "bot.toml", *key)
+    for attempt in range(4):
+        assert f"extra.s{attempt}" in listed
+
+
+def test_a_symlinked_configuration_is_edited_through(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "bot.toml").write_text(CONFIG)
+    (tmp_path / "bot.toml").symlink_to(real / "bot.toml")
+    _ok(tmp_path, "keygen", "host.key")
+    _add_host(tmp_path)
+    _ok(
+        tmp_path,
+        "set",
+        "bot.toml",
+        "extra.linked",
+        "--key-file",
+        "host.key",
+        stdin="through\n",
+    )
+    assert (tmp_path / "bot.toml").is_symlink()
+    assert "extra" in (real / "bot.toml").read_text()
+    assert not list(real.glob(".luggage-secrets-*"))

@@ -59,6 +59,22 @@ class KeyFileTests(SynchronousTestCase):
             self.assertEqual(str(error).split(": ")[0], str(path))
             self.assertIn(expected, str(error))
 
+    def test_only_a_regular_file_of_a_key_s_size_is_read(self) -> None:
+        fifo = self.folder / "fifo.key"
+        os.mkfifo(fifo)
+        huge = self.folder / "huge.key"
+        huge.write_bytes(b"A" * 100_000)
+        for path, expected in (
+            ("/dev/zero", "not a regular file"),
+            (str(fifo), "not a regular file"),
+            (str(self.folder), "Is a directory"),
+            (str(huge), "larger than 4096 bytes"),
+        ):
+            # Neither a hang (the FIFO has no writer) nor a MemoryError.
+            error = self.assertRaises(PrivateKeyError, read_private_key_file, path)
+            self.assertIn(expected, str(error))
+            self.assertTrue(str(error).startswith(f"{path}: "))
+
     def test_key_file_is_preferred_then_default_then_environment(self) -> None:
         given = self.folder / "given.key"
         default = self.folder / "default.key"

@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
+import fcntl
 import getpass
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import tomlkit
@@ -151,19 +153,61 @@ def _load(path: str) -> Any:
 def _edit(path: str, change: Callable[[Any], None]) -> None:
     # Change a copy in memory; replace the file at once, keeping its mode,
     # only when the change went through: a failure leaves it as it was.
-    document = _load(path)
-    change(document)
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o777
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".luggage-secrets-")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(tomlkit.dumps(document))
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    # A symbolic link is edited through (the file it names is replaced),
+    # and edits of one file, by any number of processes, take turns.
+    target = os.path.realpath(path)
+    with _turn(target, path):
+        document = _load(path)
+        change(document)
+        folder = os.path.dirname(target)
+        mode = os.stat(target).st_mode & 0o777
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".luggage-secrets-")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(tomlkit.dumps(document))
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, mode)
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+
+@contextlib.contextmanager
+def _turn(target: str, shown: str) -> Iterator[None]:
+    # An exclusive lock on the file itself (flock, released when the
+    # process ends, however it ends). The edit replaces the file, so a
+    # process that waited holds a lock on a file that is gone: it locks
+    # the file now at that path instead, until the one it holds is it.
+    while True:
+        try:
+            descriptor = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as problem:
+            raise _Refusal(f"{shown}: can't read it: {problem.strerror}") from None
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f"luggage-secrets: waiting for another edit of {shown}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                current = os.stat(target)
+            except FileNotFoundError:
+                current = None
+            held = os.fstat(descriptor)
+            if current is not None and (current.st_dev, current.st_ino) == (
+                held.st_dev,
+                held.st_ino,
+            ):
+                yield
+                return
+        finally:
+            os.close(descriptor)
 
 
 class _OneLineParser(argparse.ArgumentParser):

@@ -83,15 +83,34 @@ def write_new_private_key(path: str) -> PrivateKey:
     return key
 
 
+#: The most bytes a private key file may hold: a key is 44 characters of
+#: base64, with room for comments and blank lines.
+_MOST_KEY_BYTES = 4096
+
+
 def read_private_key_file(path: str) -> LoadedKey:
     """
     The private key in the file C{path}, with a warning when group or
     others may read it.
     """
     try:
-        with open(path, encoding="ascii") as file:
+        # Non-blocking, so that a FIFO does not hang the open; only a
+        # regular file is read, and no more of it than a key can be.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as file:
             mode = os.fstat(file.fileno()).st_mode
-            text = file.read()
+            if not stat.S_ISREG(mode):
+                raise PrivateKeyError(
+                    path, "can't read the private key: not a regular file"
+                )
+            raw = file.read(_MOST_KEY_BYTES + 1)
+        if len(raw) > _MOST_KEY_BYTES:
+            raise PrivateKeyError(
+                path,
+                f"can't read the private key: larger than {_MOST_KEY_BYTES} bytes,"
+                " so not a key file",
+            )
+        text = raw.decode("ascii")
     except (OSError, UnicodeDecodeError) as problem:
         reason = getattr(problem, "strerror", None) or str(problem)
         raise PrivateKeyError(path, f"can't read the private key: {reason}") from None
