@@ -29,6 +29,7 @@ from luggage.twistd import (
     HTTPClientService,
     OrderedMultiService,
     StopHook,
+    StopOnHangup,
     web_service,
 )
 
@@ -318,6 +319,7 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     # the updater finishes its iteration (or is cut off after a grace),
     # then the connections close and the embedded backend goes last.
     bot_service = OrderedMultiService()
+    StopOnHangup(reactor).setServiceParent(bot_service)
     if bot.embedded is not None:
         _embedded_backend(reactor, bot.embedded, bot, wall_clock).setServiceParent(
             bot_service

@@ -4,6 +4,7 @@ Helpers for composing twistd services.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -115,6 +116,40 @@ class HTTPClientService(Service):
     def stopService(self) -> Deferred[None]:
         super().stopService()
         return self.close_idle_connections()
+
+
+class StopOnHangup(Service):
+    """
+    Stops the reactor on SIGHUP as on SIGTERM: an orderly stop, each
+    service stopping in its turn, where SIGHUP's default action (twistd
+    leaves it as it is) ends the process at once, in the middle of
+    whatever it was doing. The process then exits with status 0.
+
+    A service of a process in the foreground (C{twistd -n}) whose terminal
+    or supervisor hangs up, or that an operator sends SIGHUP to reload:
+    this service has nothing to reload, so it stops cleanly instead.
+    """
+
+    _log = Logger()
+
+    def __init__(self, reactor: IReactorCore) -> None:
+        self._reactor = reactor
+        self._before: Any = None
+
+    def startService(self) -> None:
+        super().startService()
+        self._before = signal.signal(signal.SIGHUP, self._hung_up)
+
+    def stopService(self) -> None:
+        super().stopService()
+        if self._before is not None:
+            signal.signal(signal.SIGHUP, self._before)
+            self._before = None
+
+    def _hung_up(self, number: int, frame: Any) -> None:
+        # In the signal handler: hand the stop to the reactor's thread.
+        self._log.info("received SIGHUP; stopping as on SIGTERM")
+        self._reactor.callFromThread(self._reactor.stop)  # type: ignore[attr-defined]
 
 
 class OrderedMultiService(MultiService):

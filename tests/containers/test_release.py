@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from helpers.docker import BASE, CA_BUNDLE, ROOT, docker, push_release, require_engine
 from helpers.processes import ProcessFailed
-from helpers.release import release_key
+from helpers.release import release_key, sign_release
 
 pytestmark = pytest.mark.slow
 
@@ -75,11 +75,14 @@ def test_a_release_rebuilt_from_a_clean_checkout_is_the_same_and_verified(
 
         # The second clean build, in deploy/verify: the same bytes.
         started = time.monotonic()
-        status, lines = _verify(clone, record, **build)
+        status, lines = _verify(clone, record, RELEASE_SIGNERS=str(signers), **build)
         second = time.monotonic() - started
         assert status == 0, "\n".join(lines)
         checks = {line.split(":", 1)[0] for line in lines if ": ok (" in line}
-        assert checks == {"commit", "base", "pex", "image", "registry"}, lines
+        assert checks == {"signature", "commit", "base", "pex", "image", "registry"}, (
+            lines
+        )
+        assert "signature: ok (signed by release@test)" in lines
         assert f"image: ok (image ID {release['image_id']})" in lines
         assert lines[-1].startswith("all checks pass")
         print(f"clean builds of one commit: {first:.0f} s, then {second:.0f} s")
@@ -97,10 +100,15 @@ def test_a_release_rebuilt_from_a_clean_checkout_is_the_same_and_verified(
         ):
             altered = tmp_path / f"altered-{failing}.json"
             altered.write_text(json.dumps({**release, **changes}))
-            status, lines = _verify(clone, altered, REBUILT=str(record))
+            # Its old signature beside it: the signature no longer matches.
+            Path(f"{altered}.sig").write_bytes(Path(f"{record}.sig").read_bytes())
+            status, lines = _verify(
+                clone, altered, REBUILT=str(record), RELEASE_SIGNERS=str(signers)
+            )
             assert status == 1, lines
             differs = {line.split(":", 1)[0] for line in lines if "DIFFERS" in line}
-            assert differs == {failing}, lines
+            assert differs == {failing, "signature"}, lines
+            assert any("altered since release@test signed it" in line for line in lines)
             assert lines[-1].startswith("FAILED")
     finally:
         docker("rmi", f"{address}/boredbot:{release['commit']}", check=False)
@@ -125,11 +133,13 @@ def test_a_failed_rebuild_is_one_line_and_its_whole_log_is_kept(tmp_path: Path) 
         "image_id": "sha256:" + "0" * 64,
     }
     record.write_text(json.dumps(fields))
+    key, signers = release_key(tmp_path)
+    sign_release(record, key)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     done = _run(
         [str(clone / "deploy" / "verify"), str(record)], clone,
-        {"TMPDIR": str(scratch)}, check=False,
+        {"TMPDIR": str(scratch), "RELEASE_SIGNERS": str(signers)}, check=False,
     )  # fmt: skip
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert done.stdout.startswith("verify: rebuilding "), done.stdout

@@ -122,9 +122,13 @@ def test_json_logs_are_one_object_per_line_and_keep_secrets_out(
         assert secret not in output
 
 
+@pytest.mark.parametrize(
+    ("stop", "status"), [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGHUP, 0)]
+)
 def test_a_stop_answers_every_waiting_poke_and_closes_the_backend_last(
-    tmp_path: Path,
+    tmp_path: Path, stop: int, status: int
 ) -> None:
+    # SIGHUP (a terminal or supervisor hanging up) stops as SIGTERM does.
     # Pokes wait up to 2 s for their window's write; the stop comes while
     # they wait, and the updater's iterations run all the while.
     web = free_port()
@@ -150,16 +154,17 @@ def test_a_stop_answers_every_waiting_poke_and_closes_the_backend_last(
         for poker in pokers:
             poker.start()
         time.sleep(0.5)
-        running.process.send_signal(signal.SIGTERM)
+        running.process.send_signal(stop)
         for poker in pokers:
             poker.join(30)
-        assert running.process.wait(30) == -signal.SIGTERM
+        assert running.process.wait(30) == status
     finally:
         running.kill()
     # Every poke was answered: written (303) before the backend closed.
     assert answers == [303] * 10, answers
     log = running.output()
     assert "recorded 10 poke(s)" in log
+    assert "let the lead go" in log
     assert "closed database" not in log
     assert "Traceback" not in log
     assert "Unhandled" not in log

@@ -33,3 +33,15 @@ def release_key(folder: Path, principal: str = "release@test") -> tuple[Path, Pa
     public = key.with_suffix(".pub").read_text().strip()
     signers.write_text(f'{principal} namespaces="boredbot-release" {public}\n')
     return key, signers
+
+
+def sign_release(record: Path, key: Path) -> Path:
+    """
+    Sign C{record} with C{key} as deploy/create does; the signature's path.
+    """
+    subprocess.run(
+        ["ssh-keygen", "-Y", "sign", "-q", "-f", str(key), "-n", "boredbot-release",
+         str(record)],
+        check=True,
+    )  # fmt: skip
+    return Path(f"{record}.sig")

@@ -8,12 +8,14 @@ builds, checks out or deploys anything, and leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from helpers.docker import ROOT
+from helpers.release import release_key, sign_release
 
 #: Runs the scripts (see the marker in pyproject.toml).
 pytestmark = pytest.mark.slow
@@ -111,3 +113,142 @@ def test_a_record_that_cannot_be_read_is_refused_in_one_line(
         assert done.stdout == b""
         [line] = done.stderr.splitlines()
         assert line.startswith(said + b"can't read "), line
+
+
+def _signed_record(tmp_path: Path, revision: str) -> tuple[Path, Path, Path]:
+    # A well-formed record of `revision`, signed by a key of its own; the
+    # allowed signers file naming that key.
+    key, signers = release_key(tmp_path)
+    record = tmp_path / "release.json"
+    record.write_text(
+        json.dumps(
+            {
+                "revision": revision,
+                "commit": revision[:12],
+                "base": "boredbot-no-such-base:none",
+                "image_id": "sha256:" + "0" * 64,
+                "image": "127.0.0.1:1/boredbot@sha256:" + "0" * 64,
+                "digest": "sha256:" + "0" * 64,
+            }
+        )
+    )
+    sign_release(record, key)
+    return record, key, signers
+
+
+def test_verify_runs_nothing_of_an_unsigned_record(tmp_path: Path) -> None:
+    # A commit (its branch deleted) whose deploy/create leaves a marker: an
+    # unsigned record of it is refused before anything is checked out.
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    marker = tmp_path / "ran"
+    create = clone / "deploy" / "create"
+    create.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    git = ["git", "-C", str(clone), "-c", "user.name=x", "-c", "user.email=x@x"]
+    subprocess.run([*git, "commit", "--quiet", "-am", "a marker"], check=True)
+    revision = subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    subprocess.run([*git, "reset", "--quiet", "--hard", "HEAD~1"], check=True)
+    record = tmp_path / "release.json"
+    record.write_text(
+        json.dumps(
+            {
+                "revision": revision,
+                "commit": revision[:12],
+                "base": "b",
+                "image_id": "sha256:0",
+            }
+        )
+    )
+    before = subprocess.run(
+        [*git, "worktree", "list", "--porcelain"], capture_output=True, check=True
+    ).stdout
+    for signature in (None, b"garbage"):
+        if signature is not None:
+            Path(f"{record}.sig").write_bytes(signature)
+        done = _run([str(clone / "deploy" / "verify"), str(record)], tmp_path)
+        assert done.returncode == 2, (done.stdout, done.stderr)
+        assert done.stdout == b""
+        [line] = done.stderr.splitlines()
+        assert line.startswith(b"verify: signature: "), line
+        assert line.endswith(b"; nothing rebuilt"), line
+        assert not marker.exists()
+    after = subprocess.run(
+        [*git, "worktree", "list", "--porcelain"], capture_output=True, check=True
+    ).stdout
+    assert after == before
+
+
+@pytest.mark.parametrize("which", ["signature", "signers"])
+@pytest.mark.parametrize("hostile", ["/dev/zero", "a FIFO", "a folder", "huge"])
+def test_a_signature_or_signers_file_that_is_no_file_is_refused_at_once(
+    which: str, hostile: str, tmp_path: Path
+) -> None:
+    record, _, signers = _signed_record(tmp_path, "a" * 40)
+    if hostile == "/dev/zero":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path / "hostile"
+        if hostile == "a FIFO":
+            os.mkfifo(path)
+        elif hostile == "a folder":
+            path.mkdir()
+        else:
+            path.write_bytes(b"A" * 2_000_000)
+    if which == "signature":
+        Path(f"{record}.sig").unlink()
+        Path(f"{record}.sig").symlink_to(path)
+    else:
+        signers = path
+    env = {"RELEASE_SIGNERS": str(signers)}
+    verify = _run([str(ROOT / "deploy" / "verify"), str(record)], tmp_path, **env)
+    up = _run(
+        [str(ROOT / "deploy" / "swarm" / "up")], tmp_path, RELEASE=str(record), **env
+    )
+    # (_run's timeout: neither hangs.)
+    for done, code, said in (
+        (verify, 2, b"verify: signature: "),
+        (up, 1, b"swarm/up: RELEASE: "),
+    ):
+        assert done.returncode == code, (done.stdout, done.stderr)
+        [line] = done.stderr.splitlines()
+        assert line.startswith(said), line
+        expected = (
+            b"missing or not a readable"
+            if which == "signature"
+            else b"allows no signer"
+        )
+        assert expected in line, line
+
+
+def test_a_signer_no_longer_allowed_to_sign_releases_is_named_as_such(
+    tmp_path: Path,
+) -> None:
+    record, _, signers = _signed_record(tmp_path, "a" * 40)
+    # The signer's line now allows another namespace only: the record was
+    # not altered, and the refusal says what is wrong.
+    signers.write_text(signers.read_text().replace("boredbot-release", "other-use"))
+    env = {"RELEASE_SIGNERS": str(signers)}
+    verify = _run([str(ROOT / "deploy" / "verify"), str(record)], tmp_path, **env)
+    up = _run(
+        [str(ROOT / "deploy" / "swarm" / "up")], tmp_path, RELEASE=str(record), **env
+    )
+    for done in (verify, up):
+        [line] = done.stderr.splitlines()
+        assert b"altered" not in line, line
+        assert b"release@test's line in" in line, line
+        assert b'namespaces="boredbot-release"' in line, line
+
+
+def test_a_record_altered_after_it_was_signed_is_named_as_such(tmp_path: Path) -> None:
+    record, _, signers = _signed_record(tmp_path, "a" * 40)
+    record.write_text(record.read_text().replace("a" * 40, "b" * 40))
+    env = {"RELEASE_SIGNERS": str(signers)}
+    verify = _run([str(ROOT / "deploy" / "verify"), str(record)], tmp_path, **env)
+    up = _run(
+        [str(ROOT / "deploy" / "swarm" / "up")], tmp_path, RELEASE=str(record), **env
+    )
+    for done in (verify, up):
+        [line] = done.stderr.splitlines()
+        assert b"altered since release@test signed it" in line, line
