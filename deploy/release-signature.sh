@@ -49,6 +49,6 @@ _release_signer_in() {
 
 _release_copy() {  # _release_copy FILE MOST_BYTES COPY
     [ -f "$1" ] && [ -r "$1" ] || return 1
-    [ "$(stat -c %s -- "$1")" -le "$2" ] || return 1
+    [ "$(stat -L -c %s -- "$1")" -le "$2" ] || return 1
     head -c "$2" -- "$1" > "$3"
 }
