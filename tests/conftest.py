@@ -11,25 +11,34 @@ from typing import Any
 
 import pytest
 from helpers.backends import provision
-from helpers.leftovers import EngineState, clean_up
+from helpers.leftovers import clean_up, label_the_run, swarm_state
 from helpers.real_parse import Accounts, ParseServer, Postgres
 
-_ENGINE_BEFORE: list[EngineState | None] = []
+_SWARM_BEFORE: list[str | None] = []
+
+
+def _touches_docker(session: pytest.Session) -> bool:
+    # `tox -e fast` (-m "not slow") runs no test that needs an engine: it
+    # does not ask one either.
+    return "not slow" not in (session.config.getoption("markexpr") or "")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """
-    Note what the Docker engine holds before the run (if one answers).
+    Label what the run makes (helpers.leftovers), and note the Docker
+    engine's swarm state before it (if an engine answers).
     """
-    _ENGINE_BEFORE.append(EngineState.now())
+    label_the_run()
+    if _touches_docker(session):
+        _SWARM_BEFORE.append(swarm_state())
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """
     Tests leave nothing behind: remove from the Docker engine what the run
-    made, and fail the run, naming it, if anything remains.
+    made (and nothing else), and fail the run, naming it, if any remains.
     """
-    before = _ENGINE_BEFORE[0] if _ENGINE_BEFORE else None
+    before = _SWARM_BEFORE[0] if _SWARM_BEFORE else None
     if before is None:
         return
     left = clean_up(before)

@@ -29,6 +29,7 @@ from helpers.containers import (
     mounts,
 )
 from helpers.docker import ROOT, Container, build_images, docker, require_engine
+from helpers.leftovers import RUN_LABEL
 from helpers.processes import eventually, http
 from helpers.real_parse import Accounts, accounts_toml
 from nacl.public import PrivateKey
@@ -73,7 +74,9 @@ def test_images_are_labelled_and_the_sbom_is_what_the_pex_holds(commit: str) -> 
         assert labels["org.opencontainers.image.version"] == "0.1.0"
         assert labels["org.opencontainers.image.source"]
     # The runtime image names the pex it was made from.
-    build = docker("create", f"boredbot-build:{commit}", "/bin/true").strip()
+    build = docker(
+        "create", "--label", RUN_LABEL, f"boredbot-build:{commit}", "/bin/true"
+    ).strip()
     try:
         pex = subprocess.run(
             ["docker", "cp", f"{build}:/out/boredbot.pex", "-"],

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .leftovers import RUN_LABEL
 from .processes import ProcessFailed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +99,9 @@ class Container:
     """
 
     def __init__(self, *argv: str) -> None:
-        self.id = docker("run", "-d", *argv).strip().splitlines()[-1]
+        self.id = (
+            docker("run", "-d", "--label", RUN_LABEL, *argv).strip().splitlines()[-1]
+        )
 
     def inspect(self) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(docker("inspect", self.id))[0]

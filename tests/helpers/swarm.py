@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .docker import ROOT, docker
+from .leftovers import RUN_LABEL, own_stack
 from .processes import ProcessFailed, eventually
 
 PYTHON = "/opt/boredbot/bin/python"
@@ -100,12 +101,13 @@ class Stack:
             docker("swarm", "init", "--advertise-addr", "127.0.0.1")
             self.made_swarm = True
         self.name = "bb" + uuid.uuid4().hex[:8]
+        own_stack(self.name)
         self.image = image
         self.network = f"{self.name}_boredbot"
         self.probe = ""
         self.deploy()
         self.probe = docker(
-            "run", "-d", "--rm", "--network", self.network,
+            "run", "-d", "--rm", "--label", RUN_LABEL, "--network", self.network,
             "--entrypoint", PYTHON, "--name", f"{self.name}-probe",
             image, "-c", "import time; time.sleep(3600)",
         ).strip()  # fmt: skip

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from helpers.docker import build_images, docker, require_engine
+from helpers.leftovers import RUN_LABEL
 from helpers.processes import eventually
 from helpers.swarm import Stack
 
@@ -109,7 +110,7 @@ def test_an_update_to_an_unhealthy_image_rolls_back(
         'ENTRYPOINT ["/opt/boredbot/bin/python", "-c",'
         ' "import time; time.sleep(3600)"]\n'
     )
-    docker("build", "-q", "-t", broken, str(tmp_path))
+    docker("build", "-q", "--label", RUN_LABEL, "-t", broken, str(tmp_path))
     before = {c["Config"]["Image"] for c in stack.running("web")}
     docker("service", "update", "--detach", "--image", broken, stack.service("web"))
     state = stack.wait_update("web", {"completed", "rollback_completed"}, timeout=240)
