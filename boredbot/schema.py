@@ -44,6 +44,18 @@ LEAD = "lead"
 #: The field of C{current} holding the term of the updater that wrote it.
 LEADER = "leader"
 
+#: Each account's class holding provisioning's lease (L{boredbot.provision}):
+#: the master key's alone.
+LEASE = "lease"
+#: The lease's last term handed out, raised by each run.
+LEASE_TERM = "term"
+#: The term of the run holding the lease (0: none).
+LEASE_HELD = "held"
+#: Who holds it: host and process.
+LEASE_HOLDER = "holder"
+#: When it expires, in the server's POSIX seconds.
+LEASE_EXPIRES = "expires"
+
 
 @frozen
 class ClassPlan:
@@ -117,6 +129,19 @@ PLANS: Mapping[str, tuple[ClassPlan, ...]] = {
         ),
     ),
 }
+
+
+#: Provisioning's lease class, in each account; no REST key may touch it.
+LEASE_PLAN = ClassPlan(
+    LEASE,
+    {
+        LEASE_TERM: "Number",
+        LEASE_HELD: "Number",
+        LEASE_HOLDER: "String",
+        LEASE_EXPIRES: "Number",
+    },
+    frozenset(),
+)
 
 
 @frozen

@@ -17,7 +17,7 @@ from boredbot.tap import Options, makeService
 from luggage.secrets import SecretsError
 from luggage.secrets.edit import check, set_recipients, set_secret
 from luggage.secrets.keys import parse_private_key
-from luggage.twistd import HTTPClientService, StopHook
+from luggage.twistd import HTTPClientService, StopHook, StopOnHangup
 
 ENVIRONMENTS = files("deploy") / "environments"
 
@@ -197,6 +197,8 @@ class MakeServiceTests(SynchronousTestCase):
                 kinds.append("updater")
             elif isinstance(child, HTTPClientService):
                 kinds.append("http")
+            elif isinstance(child, StopOnHangup):
+                kinds.append("hangup")
             elif isinstance(child, StopHook):
                 kinds.append("pokes")
             elif isinstance(child, StreamServerEndpointService):
@@ -206,23 +208,27 @@ class MakeServiceTests(SynchronousTestCase):
         return kinds
 
     def test_composes_all_parts_in_start_order(self) -> None:
-        self.assertEqual(self._kinds(), ["embedded", "http", "updater", "pokes", "web"])
+        self.assertEqual(
+            self._kinds(), ["hangup", "embedded", "http", "updater", "pokes", "web"]
+        )
 
     def test_metrics_endpoint_only_when_asked(self) -> None:
         self.assertEqual(
             self._kinds("--metrics", "tcp:0"),
-            ["embedded", "http", "updater", "pokes", "web", "web"],
+            ["hangup", "embedded", "http", "updater", "pokes", "web", "web"],
         )
         self.assertEqual(
             self._kinds("--no-web", "--metrics", "tcp:0"),
-            ["embedded", "http", "updater", "web"],
+            ["hangup", "embedded", "http", "updater", "web"],
         )
 
     def test_web_only_and_updater_only(self) -> None:
         self.assertEqual(
-            self._kinds("--no-updater"), ["embedded", "http", "pokes", "web"]
+            self._kinds("--no-updater"), ["hangup", "embedded", "http", "pokes", "web"]
         )
-        self.assertEqual(self._kinds("--no-web"), ["embedded", "http", "updater"])
+        self.assertEqual(
+            self._kinds("--no-web"), ["hangup", "embedded", "http", "updater"]
+        )
 
     def test_services_listen_where_configured(self) -> None:
         reactor = MemoryReactorClock()

@@ -22,6 +22,7 @@ async def provision(
     archive: Archive | None = None,
     progress: Callable[[str], None] | None = None,
     reconnect: Callable[[], Awaitable[object]] | None = None,
+    keep: Callable[[], Awaitable[None]] | None = None,
 ) -> list[str]:
     """
     Make the account C{admin} talks to (with its master key) hold the
@@ -43,19 +44,28 @@ async def provision(
     @param progress: told how a long run goes, a line at a time.
     @param reconnect: drops the client's idle connections (after a
         failure that may have cost one).
+    @param keep: checks (and renews) the run's lease on the account before
+        each change; raises when another run took it.
     @return: one line for each thing done or found already done.
     """
     account = admin.account.name
     report = []
     # The classes first: their permissions are narrowed before any object
     # is moved, so that no client adds an old-style object meanwhile.
+    keep = keep or _nothing
     for plan in PLANS[account]:
+        await keep()
         report.append(await provision_class(admin, plan))
+    await keep()
     if account == "updates":
         ring = RingPlan(
-            admin, retention, archive, progress or (lambda line: None), reconnect
+            admin, retention, archive, progress or (lambda line: None), reconnect, keep
         )
         report.extend(await ring.provision())
     if account == "mood":
         report.extend(await provision_pokes(admin, now))
     return report
+
+
+async def _nothing() -> None:
+    pass

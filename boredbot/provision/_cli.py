@@ -5,6 +5,8 @@ The C{boredbot-provision} command.
 from __future__ import annotations
 
 import getpass
+import os
+import socket
 import sys
 from typing import Any
 
@@ -29,6 +31,7 @@ from ..parse import (
 from ..schema import PLANS
 from ._account import provision
 from ._admin import ProvisionError
+from ._lease import Lease, LeaseHeld, gone_from_this_host, provision_lease_class
 
 
 class Options(usage.Options):
@@ -130,17 +133,32 @@ async def _run(reactor: Any, options: Options) -> None:
         print(f"  ... {line}", flush=True)
 
     try:
-        report = await provision(
-            admin,
-            format_date(reactor.seconds()),
-            options["retention"],
-            options["archive-file"],
-            progress,
-            http.close_idle_connections,
+        # One run at a time edits the account: the lease first.
+        print(f"  {await provision_lease_class(admin)}", flush=True)
+        lease = await Lease.take(
+            admin, f"{socket.gethostname()}:{os.getpid()}", gone_from_this_host
         )
+        try:
+            report = await provision(
+                admin,
+                format_date(reactor.seconds()),
+                options["retention"],
+                options["archive-file"],
+                progress,
+                http.close_idle_connections,
+                lease.keep,
+            )
+        finally:
+            await lease.release()
         for line in report:
             print(f"  {line}", flush=True)
-    except (ParseError, ParseUnavailable, ProvisionError, ArchiveError) as problem:
+    except (
+        ParseError,
+        ParseUnavailable,
+        ProvisionError,
+        ArchiveError,
+        LeaseHeld,
+    ) as problem:
         raise SystemExit(f"boredbot-provision: {one_line(str(problem))}") from None
     finally:
         await http.stopService()

@@ -100,6 +100,10 @@ class _StoreAdmin:
         with self._as_client():
             return self._store.create(self._app, class_name, fields)
 
+    async def get(self, class_name: str, object_id: str) -> dict[str, Any]:
+        with self._as_client():
+            return self._store.get(self._app, class_name, object_id)
+
     async def update(
         self, class_name: str, object_id: str, fields: Mapping[str, Any]
     ) -> dict[str, Any]:

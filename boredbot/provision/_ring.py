@@ -13,7 +13,7 @@ from luggage.parselite.errors import INTERNAL_SERVER_ERROR
 from ..archive import Archive
 from ..diary import is_line
 from ..parse import ParseError
-from ..schema import LINES, POSTED, SEQ, SLOT
+from ..schema import LINES, PLANS, POSTED, SEQ, SLOT
 from ._admin import ParseAdmin, ProvisionError, one_by_one
 
 #: Pages in which provisioning reads and deletes the pokes of old.
@@ -22,6 +22,8 @@ _PAGE = 100
 
 #: Operations per batch request.
 _BATCH = 50
+#: The class of lines, as the bot needs it.
+[_PLAN] = [plan for plan in PLANS["updates"] if plan.name == LINES]
 #: Parse Server's answer when it fails inside.
 _INTERNAL_ERROR = (500, INTERNAL_SERVER_ERROR)
 
@@ -53,13 +55,16 @@ class RingPlan:
         archive: Archive | None,
         progress: Callable[[str], None],
         reconnect: Callable[[], Awaitable[object]] | None = None,
+        keep: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """
         @param reconnect: drops the client's idle connections, before
             provisioning falls back to one request per operation.
+        @param keep: checks the run's lease before each change.
         """
         self._admin = admin
         self._reconnect = reconnect
+        self._keep = keep
         self._retention = retention
         self._archive = archive
         self._progress = progress
@@ -71,6 +76,8 @@ class RingPlan:
         # Parse's /batch, or one request per operation where the server's
         # /batch fails inside (Parse Server 9.10 beside router 2.3 answers
         # every batch with a 500).
+        if self._keep is not None:
+            await self._keep()
         if self._batches:
             try:
                 await self._admin.batch(operations)
@@ -92,6 +99,34 @@ class RingPlan:
             await one_by_one(self._admin, method, path, body)
 
     async def provision(self) -> list[str]:
+        ring = await self._ring()
+        old = await self._count({SLOT: {"$exists": False}})
+        if len(ring) + old <= self._retention:
+            return await self._provision()
+        # Objects are removed, ring slots among them: a running updater
+        # writes each line over an empty slot or the one holding the
+        # oldest line, exactly those removed. While they are archived and
+        # removed, the REST key may not write lines (its writes are
+        # refused, and the updater's next iteration tries again), so that
+        # none lands after its slot was read: nothing posted is lost.
+        await self._set_update(allowed=False)
+        try:
+            report = await self._provision()
+        finally:
+            await self._set_update(allowed=True)
+        return [
+            f"{LINES}: kept the REST key from writing lines while slots were"
+            " removed, and let it again",
+            *report,
+        ]
+
+    async def _set_update(self, allowed: bool) -> None:
+        permissions = _PLAN.permissions()
+        if not allowed:
+            permissions["update"] = {}
+        await self._admin.update_schema(LINES, {"classLevelPermissions": permissions})
+
+    async def _provision(self) -> list[str]:
         report: list[str] = []
         ring = await self._ring()
         old = await self._count({SLOT: {"$exists": False}})
