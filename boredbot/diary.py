@@ -86,9 +86,16 @@ class Ring:
     C{seq} of the line it holds (L{None}: empty).
     """
 
-    def __init__(self, slots: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(self, slots: Iterable[Mapping[str, Any]], floor: int = 0) -> None:
+        """
+        @param floor: a C{seq} known to be taken (the highest this updater
+            wrote into the ring as it was read before): the next is above
+            it, even when its slot has gone.
+        """
+        self._floor = floor
         self._ids: dict[int, str] = {}
         self._seqs: dict[int, int | None] = {}
+        self._writes = 0
         #: The slots whose C{seq} is damage, not a line's number.
         self.damaged: list[int] = []
         for found in slots:
@@ -108,8 +115,15 @@ class Ring:
         """
         The C{seq} of the next line: one above the highest held.
         """
+        return self.highest + 1
+
+    @property
+    def highest(self) -> int:
+        """
+        The highest C{seq} held, or known taken.
+        """
         held = [seq for seq in self._seqs.values() if seq is not None]
-        return max(held, default=0) + 1
+        return max([*held, self._floor], default=0)
 
     def next_slot(self) -> tuple[int, str]:
         """
@@ -128,11 +142,21 @@ class Ring:
         Record that C{slot} now holds line C{seq}.
         """
         self._seqs[slot] = seq
+        self._writes += 1
+
+    @property
+    def lapped(self) -> bool:
+        """
+        Whether as many lines were written over it as it has slots since it
+        was read: time to read it again (provisioning may have resized it).
+        """
+        return self._writes >= len(self._ids)
 
 
-async def load_ring(updates: ParseClient) -> Ring:
+async def load_ring(updates: ParseClient, floor: int = 0) -> Ring:
     """
-    Read the ring's slots from the updates account, a page at a time.
+    Read the ring's slots from the updates account, a page at a time;
+    C{floor} as L{Ring} takes it.
 
     @raise NoRing: when the account holds none.
     """
@@ -149,7 +173,7 @@ async def load_ring(updates: ParseClient) -> Ring:
         slots.extend(found.results)
         if len(found.results) < _PAGE or len(slots) >= MOST_LINES:
             break
-    ring = Ring(slots)
+    ring = Ring(slots, floor)
     if not len(ring):
         raise NoRing(updates.account.name)
     return ring

@@ -180,8 +180,7 @@ class Updater:
         change = mood.entertain(now) if poked else mood.tick(now)
         # A failure of the updates account does not keep the mood from
         # being written (nor the leader from saying it is alive).
-        if await self._attempt(self._post(change.status, change.mood, now)):
-            self._log.info("posted {status!r}", status=change.status, mood=change.mood)
+        await self._attempt(self._post(change.status, change.mood, now))
         record: dict[str, object] = {**mood.record(), LEADER: self._lead.term}
         if self._pokes_seen is not None:
             record[POKES_SEEN] = self._pokes_seen
@@ -279,12 +278,16 @@ class Updater:
             )
 
     async def _post(self, status: str, mood: str, now: str) -> None:
-        # Over the next slot of the ring, read once; a slot that has gone
-        # (provisioning resized the ring) makes it read again, and the line
+        # Over the next slot of the ring, read once a lap (so that a ring
+        # provisioning grew is used within one); a slot that has gone
+        # (provisioning shrank the ring) makes it read again, and the line
         # goes to the next slot of the ring as it is now.
         line = {"status": status, "mood": mood, POSTED: {"__type": "Date", "iso": now}}
+        ring = self._ring
+        if ring is None or ring.lapped:
+            ring = await self._load_ring()
         try:
-            await self._post_once(self._ring or await self._load_ring(), line)
+            await self._post_once(ring, line)
         except ParseError as failure:
             if failure.code != OBJECT_NOT_FOUND:
                 raise
@@ -295,9 +298,18 @@ class Updater:
         seq = ring.next_seq()
         await self._updates.update(LINES, object_id, {SEQ: seq, **line})
         ring.wrote(slot, seq)
+        self._log.info(
+            "posted {status!r}",
+            status=line["status"],
+            mood=line["mood"],
+            seq=seq,
+            slot=slot,
+            line_object=object_id,
+        )
 
     async def _load_ring(self) -> Ring:
-        ring = self._ring = await load_ring(self._updates)
+        floor = 0 if self._ring is None else self._ring.highest
+        ring = self._ring = await load_ring(self._updates, floor)
         if ring.damaged:
             self.damage = (
                 f"{LINES}: slot(s) {', '.join(map(str, ring.damaged[:10]))} hold a"

@@ -14,10 +14,12 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.provision._lease import (
     LEASE_SECONDS,
+    Contended,
     Lease,
     LeaseHeld,
     gone_from_this_host,
     provision_lease_class,
+    take_lease,
 )
 
 
@@ -92,6 +94,32 @@ class LeaseTests(SynchronousTestCase):
 
 async def _nothing() -> None:
     pass
+
+
+class TakeLeaseTests(SynchronousTestCase):
+    def test_runs_that_meet_try_again_until_one_holds_it(self) -> None:
+        parse = EmbeddedParse()
+        admin = parse.master(UPDATES)
+        resolve(provision_lease_class(admin), parse.http)
+        for _ in range(5):
+            results: list[Any] = []
+            for name in ("alpha:1", "beta:2", "gamma:3"):
+                Deferred.fromCoroutine(take_lease(admin, name, parse.clock)).addBoth(
+                    results.append
+                )
+            for _ in range(100):
+                resolve(Deferred.fromCoroutine(_nothing()), parse.http)
+                if len(results) == 3:
+                    break
+                parse.clock.advance(0.1)
+            self.assertEqual(len(results), 3)
+            held = [result for result in results if isinstance(result, Lease)]
+            self.assertEqual(len(held), 1, results)
+            for result in results:
+                if not isinstance(result, Lease):
+                    result.trap(LeaseHeld)
+                    self.assertNotIsInstance(result.value, Contended)
+            resolve(held[0].release(), parse.http)
 
 
 def test_gone_from_this_host() -> None:

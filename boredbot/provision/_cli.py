@@ -31,7 +31,12 @@ from ..parse import (
 from ..schema import PLANS
 from ._account import provision
 from ._admin import ProvisionError
-from ._lease import Lease, LeaseHeld, gone_from_this_host, provision_lease_class
+from ._lease import (
+    LeaseHeld,
+    gone_from_this_host,
+    provision_lease_class,
+    take_lease,
+)
 
 
 class Options(usage.Options):
@@ -135,8 +140,8 @@ async def _run(reactor: Any, options: Options) -> None:
     try:
         # One run at a time edits the account: the lease first.
         print(f"  {await provision_lease_class(admin)}", flush=True)
-        lease = await Lease.take(
-            admin, f"{socket.gethostname()}:{os.getpid()}", gone_from_this_host
+        lease = await take_lease(
+            admin, f"{socket.gethostname()}:{os.getpid()}", reactor, gone_from_this_host
         )
         try:
             report = await provision(

@@ -13,9 +13,9 @@ operation, C{Increment}, as the updaters' lead is (L{boredbot.lead}):
 
  1. the run raises the object's C{term}; its answer is the run's term;
  2. it reads the object: another run's term held (C{held}) and not
-    expired refuses this one; so does a C{term} raised again since (a
-    second run began at the same moment: both refuse, and the next run,
-    alone, takes the lease);
+    expired refuses this one; a C{term} raised again since means a second
+    run began at the same moment: neither takes it, each tries again a
+    random moment later (L{take_lease}), and one does;
  3. it writes C{held} (its term), C{holder} and C{expires};
  4. it reads the object again: its term must be both C{term} and
     C{held}, or it refuses.
@@ -32,12 +32,15 @@ C{host:pid}): then it takes the lease at once. Times are the server's
 from __future__ import annotations
 
 import os
+import random
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from attrs import frozen
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import deferLater
 
 from ..parse import ParseError, is_safe_integer
 from ..schema import (
@@ -71,6 +74,13 @@ class LeaseHeld(Exception):
             f" holds its lease until {self.until}; run again when it is done"
             " (or, if it was stopped, after that time)"
         )
+
+
+class Contended(LeaseHeld):
+    """
+    Another run began taking the lease at the same moment: neither took
+    it; trying again a moment later, one does.
+    """
 
 
 class Lease:
@@ -120,7 +130,7 @@ class Lease:
             # this one's term held).
             if found.get(LEASE_HELD) == lease.term:
                 await lease.release()
-            raise lease._held_by(found, "a run that began at the same moment")
+            raise lease._contended(found)
         return lease
 
     async def keep(self) -> None:
@@ -164,7 +174,7 @@ class Lease:
         expires = found.get(LEASE_EXPIRES)
         holder = found.get(LEASE_HOLDER)
         if found.get(LEASE_TERM) != self.term:
-            raise self._held_by(found, "a run that began at the same moment")
+            raise self._contended(found)
         if (
             is_safe_integer(held)
             and held not in (0, self.term)
@@ -173,6 +183,10 @@ class Lease:
             and not (isinstance(holder, str) and gone(holder))
         ):
             raise self._held_by(found)
+
+    def _contended(self, found: dict[str, Any]) -> Contended:
+        held = self._held_by(found, "a run that began at the same moment")
+        return Contended(held.account, held.holder, held.until)
 
     def _held_by(self, found: dict[str, Any], instead: str = "") -> LeaseHeld:
         holder = found.get(LEASE_HOLDER)
@@ -184,6 +198,33 @@ class Lease:
         )
         named = holder if isinstance(holder, str) and holder else instead or "unknown"
         return LeaseHeld(self._admin.account.name, named[:200], until)
+
+
+#: How often a run that met another at the same moment tries again, and
+#: the longest it waits before each try (a random part of it).
+ATTEMPTS = 6
+MOST_WAIT = 2.0
+
+
+async def take_lease(
+    admin: ParseAdmin,
+    holder: str,
+    clock: IReactorTime,
+    gone: Callable[[str], bool] = lambda holder: False,
+    randomness: Callable[[], float] = random.random,
+) -> Lease:
+    """
+    L{Lease.take}, tried again a random moment later while another run
+    began at the same moment (L{Contended}), L{ATTEMPTS} times at most.
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            return await Lease.take(admin, holder, gone)
+        except Contended:
+            if attempt == ATTEMPTS - 1:
+                raise
+        await deferLater(clock, MOST_WAIT * (0.1 + 0.9 * randomness()))
+    raise AssertionError("unreachable")
 
 
 #: Parse's code for a class that exists already (made by another run).
