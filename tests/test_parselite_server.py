@@ -103,3 +103,61 @@ class RestTests(SynchronousTestCase):
         code, _, _ = self._request("POST", "/classes/fresh", {"a": 1}, headers=headers)
         self.assertEqual(code, 201)
         self.assertEqual(self._request("GET", "/classes/fresh")[0], 200)
+
+
+class StoreFailureTests(SynchronousTestCase):
+    def test_a_full_disk_is_a_500_and_one_log_line_every_ten_seconds(self) -> None:
+        from helpers import mounted
+        from treq.testing import StubTreq
+        from twisted.logger import capturedLogs
+
+        from boredbot.parse import ParseClient, ParseError
+        from luggage.parselite import ParseApp, ParseLite
+        from luggage.parselite.server import STORE_FAILURES_QUIET
+
+        parse = EmbeddedParse()
+        now = [0.0]
+        apps = [
+            ParseApp(
+                UPDATES.application_id, UPDATES.rest_api_key, MASTER_KEYS["updates"]
+            )
+        ]
+        http = StubTreq(
+            mounted(ParseLite(parse.store, apps, monotonic=lambda: now[0]).resource())
+        )
+        client = ParseClient(UPDATES, http, parse.clock)
+        found = resolve(client.find("lines", limit=1), http).results[0]
+        # The database may grow no more: as a full disk, for SQLite.
+        pages = parse.store._db.execute("PRAGMA page_count").fetchone()[0]
+        parse.store._db.execute(f"PRAGMA max_page_count = {pages}")
+        with capturedLogs() as events:
+            for step in range(130):
+                now[0] = step * 0.06
+                error = self.assertRaises(
+                    ParseError,
+                    resolve,
+                    client.update(
+                        "lines", found["objectId"], {"status": "x" * 100_000}
+                    ),
+                    http,
+                )
+                self.assertEqual((error.status, error.code), (500, 1))
+        said = [e for e in events if "the store failed" in e.get("log_format", "")]
+        # 130 failures in 7.8 s: one line, saying why; no traceback.
+        self.assertEqual(len(said), 1)
+        self.assertIn("full", said[0]["error"])
+        self.assertFalse([e for e in events if "log_failure" in e])
+        # Ten seconds on, the next says how many it stood for.
+        now[0] = 7.8 + STORE_FAILURES_QUIET
+        with capturedLogs() as events:
+            self.assertRaises(
+                ParseError,
+                resolve,
+                client.update("lines", found["objectId"], {"status": "y" * 100_000}),
+                http,
+            )
+        [line] = [e for e in events if "the store failed" in e.get("log_format", "")]
+        self.assertIn("129 more time(s)", line["more"])
+        # Nothing half-written: the object is as it was.
+        again = resolve(client.get("lines", found["objectId"]), http)
+        self.assertEqual(again.get("status"), found.get("status"))

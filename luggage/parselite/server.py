@@ -5,6 +5,8 @@ The REST resource: Parse Server's classic API for one or more apps.
 from __future__ import annotations
 
 import hmac
+import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,13 +19,21 @@ from twisted.web.resource import IResource
 from luggage.secret import Secret
 
 from .access import OPEN_PERMISSIONS, Access
-from .errors import INVALID_JSON, INVALID_QUERY, ParseFailure, unauthorized
+from .errors import (
+    INTERNAL_SERVER_ERROR,
+    INVALID_JSON,
+    INVALID_QUERY,
+    ParseFailure,
+    unauthorized,
+)
 from .jsontext import read_json, write_json
 from .query import read_query
 from .store import ObjectStore
 
 #: The most operations one batch may carry.
 MAX_BATCH = 1000
+#: The least seconds between two log lines saying the store fails.
+STORE_FAILURES_QUIET = 10.0
 
 
 @frozen
@@ -50,9 +60,21 @@ class ParseLite:
     _routes = Klein()
     _log = Logger()
 
-    def __init__(self, store: ObjectStore, apps: Iterable[ParseApp]) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        apps: Iterable[ParseApp],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """
+        @param monotonic: what measures the time between two lines of the
+            log saying that the store fails.
+        """
         self._store = store
         self._apps = {app.application_id: app for app in apps}
+        self._monotonic = monotonic
+        self._failures_said_at: float | None = None
+        self._failures_unsaid = 0
 
     def resource(self) -> IResource:
         """
@@ -214,7 +236,31 @@ class ParseLite:
         except ParseFailure as failure:
             request.setResponseCode(failure.status)
             body = failure.body()
+        except sqlite3.Error as problem:
+            # The database failed (its disk full, its file gone): Parse
+            # Server's answer for a failure of its own, and one log line,
+            # not a traceback a request.
+            request.setResponseCode(500)
+            body = {"code": INTERNAL_SERVER_ERROR, "message": "Internal server error."}
+            self._store_failed(problem)
         return write_json(body).encode("utf-8")
+
+    def _store_failed(self, problem: sqlite3.Error) -> None:
+        # One line at most every STORE_FAILURES_QUIET seconds, saying how
+        # many failures it stood for.
+        now = self._monotonic()
+        said = self._failures_said_at
+        if said is not None and now - said < STORE_FAILURES_QUIET:
+            self._failures_unsaid += 1
+            return
+        self._log.error(
+            "the store failed: {error}{more}",
+            error=str(problem) or type(problem).__name__,
+            more=f" (and {self._failures_unsaid} more time(s) since the last line)"
+            if self._failures_unsaid
+            else "",
+        )
+        self._failures_said_at, self._failures_unsaid = now, 0
 
     def _authenticate(self, request: IRequest) -> Access:
         application_id = _header(request, b"X-Parse-Application-Id")

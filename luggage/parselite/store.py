@@ -144,9 +144,18 @@ class ObjectStore:
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # SQLite ends the transaction itself on some errors (a full
+            # disk): then there is nothing to roll back, and trying would
+            # hide the error.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def define_class(
         self,
