@@ -18,7 +18,7 @@ partition), so the lead is decided there, in the mood account:
    mood write, and L{RELEASED} when it stops cleanly.
  - a standby reads the mood every iteration and takes the lead when it is
    released, unclaimed (written by no leader yet: a new or migrated
-   account), or silent: the same C{leader} and C{updatedAt} over
+   account, with no C{leader} at all), or silent: the same C{leader} and C{updatedAt} over
    L{TAKEOVER_AFTER} of the standby's intervals, measured by its own clock
    (so clocks that disagree do not matter). From a silent leader the lead
    is taken one iteration before it is used: the new leader writes from
@@ -111,12 +111,14 @@ class Lead:
         Why this standby may take the lead, given the mood read in this
         iteration, or L{None} while the leader is alive.
         """
-        leader = number(mood.get(LEADER))
+        leader = mood.get(LEADER)
         if leader is None:
             return Vacancy.UNCLAIMED
-        if leader == RELEASED:
+        if number(leader) == RELEASED:
             return Vacancy.RELEASED
-        sighting = (leader, mood.get("updatedAt"))
+        # Anything else, a term or damage (written with a REST key), is
+        # watched for silence: a live leader writes its term again.
+        sighting = (repr(leader), mood.get("updatedAt"))
         now = self._clock.seconds()
         if sighting != self._sighting:
             self._sighting, self._sighted_at = sighting, now
