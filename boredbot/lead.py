@@ -18,12 +18,13 @@ partition), so the lead is decided there, in the mood account:
    mood write, and L{RELEASED} when it stops cleanly.
  - a standby reads the mood every iteration and takes the lead when it is
    released, unclaimed (written by no leader yet: a new or migrated
-   account, with no C{leader} at all), or silent: the same C{leader} and C{updatedAt} over
-   L{TAKEOVER_AFTER} of the standby's intervals, measured by its own clock
-   (so clocks that disagree do not matter). From a silent leader the lead
-   is taken one iteration before it is used: the new leader writes from
-   its next iteration, reading the mood again, so that an iteration the
-   old leader had in flight has landed first.
+   account, with no C{leader} at all), or silent: the same C{leader} and
+   C{updatedAt} over L{TAKEOVER_AFTER} of the standby's intervals,
+   measured by its own clock (so clocks that disagree do not matter).
+   From a silent leader the lead is taken one iteration before it is
+   used: the new leader writes from its next iteration, reading the mood
+   again, so that an iteration the old leader had in flight has landed
+   first.
 
 What the accounts hold is not trusted: anyone with the mood account's
 REST key can write the counter. A term is held only when it is a safe

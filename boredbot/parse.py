@@ -207,6 +207,10 @@ class ParseClient:
             raise self._malformed(
                 200, "a query answer with results that are not objects"
             )
+        if not all(isinstance(each.get("objectId"), str) for each in results):
+            raise self._malformed(
+                200, "a query answer with objects without an objectId"
+            )
         found_count = answer.get("count")
         if not is_safe_integer(found_count) or found_count < 0:
             found_count = None

@@ -85,7 +85,7 @@ class PokeCounter:
             self._metrics.poke_writes.labels(outcome).inc()
 
     async def _find_counter(self) -> str:
-        counter = await find_counter(self._mood_account)
+        counter = await find_counter(self._mood_account, damaged=True)
         if counter is None:
             raise NoCounter(self._mood_account.account.name)
         counter_id: str = counter["objectId"]

@@ -176,12 +176,22 @@ class _Finds(Protocol):
     ) -> Any: ...
 
 
-async def find_counter(account: _Finds) -> dict[str, Any] | None:
+async def find_counter(account: _Finds, damaged: bool = False) -> dict[str, Any] | None:
     """
     The mood account's pokes counter (the first C{pokes} object with a
     C{count}), or L{None} when it has none; C{account} is a L{ParseClient}
     or provisioning's admin.
+
+    @param damaged: take the one C{pokes} object of a provisioned account
+        as the counter whatever its fields hold (a REST key holder may have
+        nulled its C{count}: the bot repairs it); an account still holding
+        pokes of old (several objects) is searched for one with a count.
     """
+    if damaged:
+        found = await account.find(POKES, order=["createdAt"], limit=2)
+        if len(found.results) == 1:
+            only: dict[str, Any] = found.results[0]
+            return only
     found = await account.find(
         POKES, where={COUNT: {"$exists": True}}, order=["createdAt"], limit=1
     )

@@ -33,6 +33,7 @@ from .lead import RELEASED, Lead, Vacancy, is_term
 from .metrics import Metrics
 from .mood import Mood, UnknownMood
 from .parse import (
+    AnswerTooLarge,
     ParseClient,
     ParseError,
     ParseUnavailable,
@@ -73,6 +74,8 @@ class NoCounter(Unprovisioned):
 
 
 _BACKEND_ERRORS = (ParseError, ParseUnavailable, Unprovisioned)
+#: What the updater reads of the mood: what it restores, and the lead.
+_MOOD_KEYS = ("mood", "feeling", "since", POKES_SEEN, LEADER)
 
 
 class Updater:
@@ -189,7 +192,7 @@ class Updater:
             self._metrics.set_mood(mood.mood)
 
     async def _read_counter(self) -> dict[str, Any]:
-        counter = await find_counter(self._mood_account)
+        counter = await find_counter(self._mood_account, damaged=True)
         if counter is None:
             raise NoCounter(self._mood_account.account.name)
         return counter
@@ -334,7 +337,23 @@ class Updater:
         return self._restore_from(await self._read_mood())
 
     async def _read_mood(self) -> dict[str, Any]:
-        found = await self._mood_account.find(CURRENT, order=["createdAt"], limit=1)
+        try:
+            found = await self._mood_account.find(
+                CURRENT, order=["createdAt"], limit=1, keys=_MOOD_KEYS
+            )
+        except AnswerTooLarge:
+            # Its texts were made too large to read (with a REST key): the
+            # lead and the pokes seen are read alone, the mood starts anew
+            # and is written over them.
+            found = await self._mood_account.find(
+                CURRENT, order=["createdAt"], limit=1, keys=(POKES_SEEN, LEADER)
+            )
+            self.damage = f"{CURRENT}: its texts are too large to read"
+            self._log.warn(
+                "the {account} account's {damage}; the mood starts anew",
+                account=self._mood_account.account.name,
+                damage=self.damage,
+            )
         if not found.results:
             raise NoMood(self._mood_account.account.name)
         stored: dict[str, Any] = found.results[0]
@@ -358,9 +377,6 @@ class Updater:
 
     async def _poked(self, counter: Mapping[str, Any]) -> bool:
         count = counter.get(COUNT)
-        if count is None:
-            self._log_failure(NoCounter(self._mood_account.account.name))
-            return False
         if not _is_count(count):
             # Increment on it would never move again (past 2**53) or never
             # count as more: start counting again from what was seen.

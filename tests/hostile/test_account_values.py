@@ -262,3 +262,19 @@ class TextTests(AccountValues):
         text = json.dumps(status.as_json(), allow_nan=False)
         text.encode("utf-8")
         self.assertIn("lone \\ufffd surrogate", text)
+
+
+class HugeMoodTests(AccountValues):
+    def test_a_mood_too_large_to_read_does_not_keep_a_standby_from_leading(
+        self,
+    ) -> None:
+        leader = self._updater()
+        for _ in range(2):
+            self._interval(leader)
+        [current] = resolve(self.rest["mood"].find("current"), self.parse.http).results
+        # The leader is gone; the mood's texts are made too large to read.
+        self._put("mood", "current", current["objectId"], feeling="f" * 1_100_000)
+        standby = self._updater()
+        posted = [self._interval(standby) for _ in range(TAKEOVER_AFTER + 3)]
+        self.assertEqual(posted[-2:], [1, 1], posted)
+        self.assertIn("too large to read", standby.damage)
