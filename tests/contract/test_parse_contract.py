@@ -32,7 +32,7 @@ from helpers.backends import (
 )
 from helpers.processes import http
 
-from boredbot.schema import PLANS
+from boredbot.schema import LEASE_PLAN, PLANS
 
 #: Starts real services or processes (see the marker in pyproject.toml).
 pytestmark = pytest.mark.slow
@@ -417,7 +417,7 @@ def test_schemas_need_the_master_key(backend: Backend) -> None:
 
 
 def test_schemas_show_the_provisioned_classes(backend: Backend) -> None:
-    for plan in (*PLANS["updates"], *PLANS["mood"]):
+    for plan in (*PLANS["updates"], *PLANS["mood"], LEASE_PLAN):
         status, schema = _status_and_body(
             backend, "GET", f"/schemas/{plan.name}", master=True
         )
@@ -444,11 +444,39 @@ def test_schema_errors(backend: Backend) -> None:
     ) == (400, {"code": 103, "error": "Class lines already exists."})
 
 
+def test_a_query_with_keys_answers_only_those_fields(backend: Backend) -> None:
+    line = _line(backend)
+    where = json.dumps({"objectId": line})
+    [found] = _query(backend, "lines", where=where, keys="mood,slot")["results"]
+    # (A field asked for but not set is left out, as any unset field is.)
+    assert set(found) == {"objectId", "createdAt", "updatedAt", "mood"}, found
+
+
+def test_a_lone_surrogate_is_stored_as_a_replacement_character(
+    backend: Backend,
+) -> None:
+    line = _line(backend)
+    path = f"/classes/lines/{line}"
+    # (json.dumps writes the lone surrogate as the escape \ud800.)
+    status, _ = _status_and_body(
+        backend, "PUT", path, {"status": "a \ud800 b"}, master=True
+    )
+    assert status == 200
+    shown = _status_and_body(backend, "GET", path)[1]
+    assert shown["status"] == "a \ufffd b"
+
+
+def test_the_lease_is_the_master_keys_alone(backend: Backend) -> None:
+    assert _status_and_body(backend, "GET", "/classes/lease") == PERMISSION_DENIED
+
+
 def test_provisioning_again_changes_nothing(backend: Backend) -> None:
     # (Once to take in the lines other tests made with the master key.)
     provision(backend.first, "updates", "mood")
     output = provision(backend.first, "updates", "mood")
-    assert output.count("already as needed") == 3
+    # The bot's three classes, and each account's lease.
+    assert output.count("already as needed") == 5
+    assert output.count("lease: already as needed") == 2
     assert "lines: has its ring of 1000 slots already" in output
     assert "pokes: has its counter already" in output
     assert "current: has a mood already" in output
