@@ -5,7 +5,7 @@ The bot as a user runs it: C{twistd -n boredbot} on free ports.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
 
@@ -36,7 +36,11 @@ DEMO_KEY = files("deploy") / "environments" / "demo.key"
 
 
 def start_bot(
-    folder: Path, config: Path, *options: str, twistd: Sequence[str] = ()
+    folder: Path,
+    config: Path,
+    *options: str,
+    twistd: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Running:
     """
     Start C{twistd -n TWISTD boredbot --config CONFIG OPTIONS} in C{folder},
@@ -53,4 +57,5 @@ def start_bot(
         [*argv, "--secret-key-file", str(key), *options],
         log=folder / "twistd.log",
         cwd=folder,
+        env=env,
     )
