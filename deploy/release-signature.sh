@@ -21,7 +21,7 @@ release_signer() {
 _release_signer_in() {
     local folder=$1 record=$2 signature=$3 signers=$4 principal
     if ! _release_copy "$signature" 65536 "$folder/sig"; then
-        echo "$signature is missing or not a readable signature file: sign releases with RELEASE_KEY=... deploy/create"
+        echo "the record is not signed: $signature is missing or not a readable signature file (sign releases with RELEASE_KEY=... deploy/create)"
         return 1
     fi
     if ! _release_copy "$signers" 1048576 "$folder/signers" \
@@ -36,7 +36,7 @@ _release_signer_in() {
     fi
     if ! ssh-keygen -Y check-novalidate -n boredbot-release -s "$folder/sig" \
         < "$record" >/dev/null 2>&1; then
-        echo "the record does not match $signature: altered since $principal signed it (or signed for another use than boredbot-release)"
+        echo "the record does not match its signature $signature: altered since $principal signed it (or signed for another use than boredbot-release)"
         return 1
     fi
     if ! ssh-keygen -Y verify -f "$folder/signers" -I "$principal" -n boredbot-release \
