@@ -230,6 +230,13 @@ class UntrustedAnswerTests(SynchronousTestCase):
         client, http = _client(Canned(200, b'{"results": [1, "two", null]}'))
         error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
         self.assertIn("not objects", error.message)
+        for body in (
+            b'{"results": [{"mood": "x"}]}',
+            b'{"results": [{"objectId": 5}]}',
+        ):
+            client, http = _client(Canned(200, body))
+            error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+            self.assertIn("without an objectId", error.message)
 
     def test_a_write_answer_that_does_not_confirm_it_is_a_failure(self) -> None:
         for body in (b'{"results": [1]}', b"[]", b'{"updatedAt": 5}', b"null"):
@@ -242,16 +249,21 @@ class UntrustedAnswerTests(SynchronousTestCase):
         self.assertRaises(ParseError, resolve, client.create("lines", {}), http)
 
     def test_nan_and_infinities_are_read_as_null(self) -> None:
-        body = b'{"results": [{"seq": NaN, "count": Infinity, "x": -Infinity}]}'
+        body = (
+            b'{"results": [{"objectId": "a", "seq": NaN, "count": Infinity,'
+            b' "x": -Infinity}]}'
+        )
         client, http = _client(Canned(200, body))
         found = resolve(client.find("lines"), http)
-        self.assertEqual(found.results, [{"seq": None, "count": None, "x": None}])
+        self.assertEqual(
+            found.results, [{"objectId": "a", "seq": None, "count": None, "x": None}]
+        )
         # What is read can be written as strict JSON again.
         json.dumps(found.results, allow_nan=False)
 
     def test_a_lone_surrogate_becomes_a_replacement_character(self) -> None:
         body = (
-            b'{"results": [{"status": "lone \\ud800 and \\udfff",'
+            b'{"results": [{"objectId": "a", "status": "lone \\ud800 and \\udfff",'
             b' "ok": "\\ud83d\\ude00"}]}'
         )
         client, http = _client(Canned(200, body))

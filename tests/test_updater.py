@@ -207,13 +207,19 @@ class LoopTests(SynchronousTestCase):
         self.assertEqual([e["account"] for e in events if "account" in e], ["updates"])
 
     def test_unexpected_error_is_logged_and_loop_goes_on(self) -> None:
-        # A backend answering what no Parse server would: an object without
-        # an objectId. The updater has a bug's worth of surprise, no more.
-        strange = StubTreq(mounted(Canned(200, b'{"results": [{"mood": "bored"}]}')))
+        # A bug (what the client checks of an answer, an object without an
+        # objectId say, is a malformed answer now, not a surprise): the
+        # updater has a bug's worth of surprise, no more.
+        strange = StubTreq(mounted(Canned(200, b'{"results": []}')))
         clock = EmbeddedParse().clock
+
+        class Buggy(ParseClient):
+            async def find(self, *args: Any, **kwargs: Any) -> Any:
+                raise KeyError("objectId")
+
         updater = Updater(
-            ParseClient(UPDATES, strange, clock),
-            ParseClient(MOOD, strange, clock),
+            Buggy(UPDATES, strange, clock),
+            Buggy(MOOD, strange, clock),
             clock,
         )
         service = updater_service(updater, 10, clock)

@@ -215,8 +215,12 @@ class ReadPathTests(WebTestCase):
         return updates_backend, mood_backend, stubs
 
     def _answer(self, updates: Holding, mood: Holding, stubs: list[StubTreq]) -> None:
-        updates.answer_all(b'{"results": [{"status": "hi", "mood": "bored"}]}')
-        mood.answer_all(b'{"results": [{"mood": "bored", "feeling": "Bored."}]}')
+        updates.answer_all(
+            b'{"results": [{"objectId": "a", "status": "hi", "mood": "bored"}]}'
+        )
+        mood.answer_all(
+            b'{"results": [{"objectId": "b", "mood": "bored", "feeling": "Bored."}]}'
+        )
         settle(self.web, *stubs)
 
     def test_concurrent_requests_share_one_read_per_account(self) -> None:

@@ -243,7 +243,7 @@ def _run(deferred: Deferred[Any], *stubs: StubTreq, clock: Any) -> None:
 
 
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -356,7 +356,7 @@ def _await(coroutine: Any, *stubs: StubTreq) -> Any:
 
 
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
