@@ -5,7 +5,6 @@ A client for Parse's classic REST API, one account at a time.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeGuard
@@ -22,6 +21,7 @@ from twisted.web.client import (
     ResponseNeverReceived,
 )
 
+from luggage.parselite.jsontext import without_lone_surrogates
 from luggage.secret import Secret
 
 DEFAULT_TIMEOUT = 10.0
@@ -493,9 +493,6 @@ class _TooLarge(Exception):
     pass
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def is_safe_integer(value: object) -> TypeGuard[int | float]:
     """
     Whether C{value} is an integer that JSON carries exactly (a number,
@@ -528,23 +525,10 @@ def decode_answer(content: bytes) -> Any:
     # Text read from UTF-8 holds no surrogate: only an escape makes one.
     if "\\ud" in text.lower():
         try:
-            return _without_surrogates(answer)
+            return without_lone_surrogates(answer)
         except RecursionError:
             return NOT_JSON
     return answer
-
-
-def _without_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_surrogates(each) for each in value]
-    if isinstance(value, dict):
-        return {
-            _without_surrogates(key): _without_surrogates(each)
-            for key, each in value.items()
-        }
-    return value
 
 
 def query_parameters(

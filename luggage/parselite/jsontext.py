@@ -52,19 +52,22 @@ def read_json(text: bytes | str, what: str = "body") -> Any:
         "\\ud"
         in (text if isinstance(text, str) else text.decode("utf-8", "replace")).lower()
     ):
-        return _replace_surrogates(value)
+        return without_lone_surrogates(value)
     return value
 
 
-def _replace_surrogates(value: Any) -> Any:
-    # Depth is bounded by MAX_DEPTH already.
+def without_lone_surrogates(value: Any) -> Any:
+    """
+    C{value} (as JSON reads it) with each lone surrogate in its texts, keys
+    included, replaced by U+FFFD. Recursive: for values of bounded depth.
+    """
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [_replace_surrogates(each) for each in value]
+        return [without_lone_surrogates(each) for each in value]
     if isinstance(value, dict):
         return {
-            _replace_surrogates(key): _replace_surrogates(each)
+            without_lone_surrogates(key): without_lone_surrogates(each)
             for key, each in value.items()
         }
     return value

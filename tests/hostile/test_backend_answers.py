@@ -25,6 +25,7 @@ sane again. Whatever it answered:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import treq
@@ -218,6 +219,28 @@ class _Errors:
         return [event for event in self.events if "log_failure" in event]
 
 
+def _bot(
+    client: Callable[[Any], ParseClient], clock: Any
+) -> tuple[list[Updater], HardenedSite]:
+    # Two updaters and a web process, each account's client from `client`.
+    updaters = [
+        Updater(client(UPDATES), client(MOOD), clock, interval=INTERVAL)
+        for _ in range(2)
+    ]
+    status = StatusSource(client(UPDATES), client(MOOD), clock, 1.0, 60.0)
+    web = BotWeb(
+        status,
+        PokeCounter(client(MOOD), clock, 1.0),
+        clock,
+        fresh=1.0,
+        poke_limit=Limit(5, 2.0),
+    )
+    site = HardenedSite(
+        web.resource(), HEADERS, SERVER, access_log=False, reactor=clock
+    )
+    return updaters, site
+
+
 def _lines(parse: EmbeddedParse) -> list[dict[str, Any]]:
     found = parse.master(UPDATES).find(
         "lines", where={"seq": {"$exists": True}}, keys=("seq", "posted"), limit=1000
@@ -259,21 +282,7 @@ def test_a_hostile_backend_breaks_no_guarantee(answers: list[tuple[Any, ...]]) -
     def client(account: Any) -> ParseClient:
         return ParseClient(account, outer, clock, timeout=TIMEOUT)
 
-    updaters = [
-        Updater(client(UPDATES), client(MOOD), clock, interval=INTERVAL)
-        for _ in range(2)
-    ]
-    status = StatusSource(client(UPDATES), client(MOOD), clock, 1.0, 60.0)
-    web = BotWeb(
-        status,
-        PokeCounter(client(MOOD), clock, 1.0),
-        clock,
-        fresh=1.0,
-        poke_limit=Limit(5, 2.0),
-    )
-    site = HardenedSite(
-        web.resource(), HEADERS, SERVER, access_log=False, reactor=clock
-    )
+    updaters, site = _bot(client, clock)
     errors = _Errors()
     globalLogPublisher.addObserver(errors)
     try:
@@ -367,21 +376,7 @@ def test_hostile_values_in_the_accounts_break_no_guarantee(
     parse = EmbeddedParse(retention=100)
     clock = parse.clock
     http = parse.http
-    updaters = [
-        Updater(parse.client(UPDATES), parse.client(MOOD), clock, interval=INTERVAL)
-        for _ in range(2)
-    ]
-    status = StatusSource(parse.client(UPDATES), parse.client(MOOD), clock, 1.0, 60.0)
-    web = BotWeb(
-        status,
-        PokeCounter(parse.client(MOOD), clock, 1.0),
-        clock,
-        fresh=1.0,
-        poke_limit=Limit(5, 2.0),
-    )
-    site = HardenedSite(
-        web.resource(), HEADERS, SERVER, access_log=False, reactor=clock
-    )
+    updaters, site = _bot(parse.client, clock)
     errors = _Errors()
     globalLogPublisher.addObserver(errors)
     try:
