@@ -166,3 +166,45 @@ class SteppedWallTests(SynchronousTestCase):
         self.assertLess(
             second["parts"]["lines"]["as_of"], first["parts"]["lines"]["as_of"]
         )
+
+
+class SilenceTests(SynchronousTestCase):
+    def test_a_standby_measures_silence_whichever_way_the_wall_steps(self) -> None:
+        from boredbot.lead import TAKEOVER_AFTER
+
+        parse = EmbeddedParse()
+        clock = parse.clock
+        wall = SteppingWall(clock)
+
+        def updater() -> Updater:
+            return Updater(
+                parse.client(UPDATES),
+                parse.client(MOOD),
+                clock,
+                interval=INTERVAL,
+                wall=wall,
+            )
+
+        def seqs() -> int:
+            found = resolve(
+                parse.client(UPDATES).find("lines", where={"seq": {"$exists": True}}),
+                parse.http,
+            )
+            return len(found.results)
+
+        leader, standby = updater(), updater()
+        for one in (leader, standby):
+            resolve(one.run_once(), parse.http)
+        clock.advance(INTERVAL)
+        # The leader is gone; the standby's wall goes back an hour, then
+        # forward two: it takes the lead after TAKEOVER_AFTER intervals of
+        # its own (and writes from the next), neither an hour later nor at
+        # once, as with a wall that never stepped (tests/test_lead.py).
+        posted = []
+        for interval in range(TAKEOVER_AFTER + 2):
+            wall.offset += {0: -HOUR, 1: 2 * HOUR}.get(interval, 0)
+            before = seqs()
+            resolve(standby.run_once(), parse.http)
+            posted.append(seqs() - before)
+            clock.advance(INTERVAL)
+        self.assertEqual(posted, [0] * TAKEOVER_AFTER + [1, 1])

@@ -142,7 +142,10 @@ def test_a_failed_rebuild_is_one_line_and_its_whole_log_is_kept(tmp_path: Path) 
         {"TMPDIR": str(scratch), "RELEASE_SIGNERS": str(signers)}, check=False,
     )  # fmt: skip
     assert done.returncode == 2, (done.stdout, done.stderr)
-    assert done.stdout.startswith("verify: rebuilding "), done.stdout
+    # The signature checked first, then the rebuild.
+    assert done.stdout.startswith(
+        "verify: signature: ok (signed by release@test)\nverify: rebuilding "
+    ), done.stdout
     said = done.stderr.splitlines()
     assert len(said) <= 21, said
     last = said[-1].removeprefix("verify: ")
