@@ -243,8 +243,16 @@ class Updater:
         # The counter holds or handed out a term no updater may hold
         # (written there with a REST key, or set back): set it to
         # `repaired`, from where Increment hands out usable terms again.
-        await self._mood_account.update(POKES, counter["objectId"], {LEAD: repaired})
-        self.damage = f"{POKES}.{LEAD} held {found!r}, not a usable term"
+        await self._repair_counter(
+            counter, LEAD, repaired, f"held {found!r}, not a usable term"
+        )
+
+    async def _repair_counter(
+        self, counter: Mapping[str, Any], name: str, repaired: int, what: str
+    ) -> None:
+        # One field of the pokes counter set right, and said once.
+        await self._mood_account.update(POKES, counter["objectId"], {name: repaired})
+        self.damage = f"{POKES}.{name} {what}"
         self._log.warn(
             "the {account} account's {damage}; set it to {repaired}",
             account=self._mood_account.account.name,
@@ -381,15 +389,8 @@ class Updater:
             # Increment on it would never move again (past 2**53) or never
             # count as more: start counting again from what was seen.
             repaired = self._pokes_seen or 0
-            await self._mood_account.update(
-                POKES, counter["objectId"], {COUNT: repaired}
-            )
-            self.damage = f"{POKES}.{COUNT} held {count!r}, not a count"
-            self._log.warn(
-                "the {account} account's {damage}; set it to {repaired}",
-                account=self._mood_account.account.name,
-                damage=self.damage,
-                repaired=repaired,
+            await self._repair_counter(
+                counter, COUNT, repaired, f"held {count!r}, not a count"
             )
             self._pokes_seen = repaired
             return False

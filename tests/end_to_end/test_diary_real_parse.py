@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from helpers import free_port
 from helpers.backends import PREVIOUS_PERMISSIONS, App, as_master, provision
-from helpers.bot import start_bot
+from helpers.bot import start_on_accounts
 from helpers.processes import Running, eventually, http
-from helpers.real_parse import Accounts, Postgres, accounts_toml
+from helpers.real_parse import Accounts, Postgres
 
 #: Starts real services or processes (see the marker in pyproject.toml).
 pytestmark = pytest.mark.slow
@@ -51,17 +50,7 @@ def _ring(app: App) -> list[dict[str, Any]]:
 
 
 def _start(folder: Path, accounts: Accounts, *options: str) -> tuple[Running, str]:
-    folder.mkdir(exist_ok=True)
-    port = free_port()
-    config = folder / "bot.toml"
-    config.write_text(
-        f'listen = "tcp:{port}:interface=127.0.0.1"\ntimeout = 2\n'
-        + accounts_toml(accounts)
-    )
-    bot = start_bot(folder, config, *options)
-    url = f"http://127.0.0.1:{port}"
-    bot.wait_for(url + "/healthz")
-    return bot, url
+    return start_on_accounts(folder, accounts, *options)
 
 
 def test_the_ring_holds_the_retention_whatever_the_uptime(

@@ -17,12 +17,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from helpers import free_port
 from helpers.backends import App, as_master, provision
-from helpers.bot import start_bot
+from helpers.bot import start_on_accounts
 from helpers.lead import assert_one_line_an_interval
 from helpers.processes import Running, eventually, http
-from helpers.real_parse import Accounts, accounts_toml
+from helpers.real_parse import Accounts
 
 #: Starts real services or processes (see the marker in pyproject.toml).
 pytestmark = pytest.mark.slow
@@ -39,19 +38,10 @@ def _lines(app: App) -> list[dict[str, Any]]:
 
 
 def _start(folder: Path, accounts: Accounts, *options: str) -> tuple[Running, str]:
-    folder.mkdir(exist_ok=True)
-    port = free_port()
-    config = folder / "bot.toml"
-    config.write_text(
-        f'listen = "tcp:{port}:interface=127.0.0.1"\ntimeout = 2\n'
-        + accounts_toml(accounts)
+    # JSON logs: each posted line's seq and object are fields.
+    return start_on_accounts(
+        folder, accounts, *options, twistd=("--logger", "luggage.jsonlog.observer")
     )
-    bot = start_bot(
-        folder, config, *options, twistd=("--logger", "luggage.jsonlog.observer")
-    )
-    url = f"http://127.0.0.1:{port}"
-    bot.wait_for(url + "/healthz")
-    return bot, url
 
 
 def _events(bot: Running) -> list[dict[str, Any]]:

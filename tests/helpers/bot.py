@@ -8,7 +8,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
+from . import free_port
 from .processes import Running
 
 TWISTD = str(Path(sys.executable).parent / "twistd")
@@ -59,3 +61,27 @@ def start_bot(
         cwd=folder,
         env=env,
     )
+
+
+def start_on_accounts(
+    folder: Path, accounts: Any, *options: str, twistd: Sequence[str] = ()
+) -> tuple[Running, str]:
+    """
+    Start the bot in C{folder} (made if need be) on C{accounts} (two real
+    Parse Servers, L{helpers.real_parse.Accounts}), its page on a free
+    port, with a 2 s timeout and C{options}; once it answers, the process
+    and the page's URL.
+    """
+    from .real_parse import accounts_toml
+
+    folder.mkdir(exist_ok=True)
+    port = free_port()
+    config = folder / "bot.toml"
+    config.write_text(
+        f'listen = "tcp:{port}:interface=127.0.0.1"\ntimeout = 2\n'
+        + accounts_toml(accounts)
+    )
+    bot = start_bot(folder, config, *options, twistd=twistd)
+    url = f"http://127.0.0.1:{port}"
+    bot.wait_for(url + "/healthz")
+    return bot, url
