@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from helpers.backends import PREVIOUS_PERMISSIONS, App, as_master, provision
+from helpers.backends import (
+    PREVIOUS_PERMISSIONS,
+    App,
+    as_master,
+    provision,
+    start_provisioning,
+)
 from helpers.bot import start_on_accounts
 from helpers.processes import Running, eventually, http
 from helpers.real_parse import Accounts, Postgres
@@ -107,16 +111,6 @@ def _old_account(postgres: Postgres, accounts: Accounts, lines: int) -> None:
     postgres.add_old_lines(accounts.updates.database, 0, lines)
 
 
-def _provisioning(app: App, *options: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "boredbot.provision", "--account", "updates",
-         "--url", app.url, "--application-id", app.application_id,
-         "--master-key-file", "-", *options],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
-
-
 def test_an_old_account_of_20000_lines_is_migrated_even_when_interrupted(
     postgres: Postgres, accounts: Accounts, tmp_path: Path
 ) -> None:
@@ -126,10 +120,8 @@ def test_an_old_account_of_20000_lines_is_migrated_even_when_interrupted(
     archive = tmp_path / "archive.jsonl"
     options = ("--retention", "1000", "--archive", str(archive))
     # Killed halfway through the archiving...
-    first = _provisioning(updates, *options)
-    assert first.stdin is not None and first.stdout is not None
-    first.stdin.write(updates.master_key + "\n")
-    first.stdin.close()
+    first = start_provisioning(updates, *options)
+    assert first.stdout is not None
     for line in first.stdout:
         done = re.search(r"archived and deleted (\d+) of", line)
         if done and int(done.group(1)) >= 5000:

@@ -9,15 +9,13 @@ updater leading.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from helpers.backends import App, as_master, provision
+from helpers.backends import App, as_master, provision, start_provisioning
 from helpers.bot import start_on_accounts
 from helpers.lead import assert_one_line_an_interval
 from helpers.processes import Running, eventually, http
@@ -52,20 +50,6 @@ def _events(bot: Running) -> list[dict[str, Any]]:
         except ValueError:
             continue
     return events
-
-
-def _provisioning(app: App, *options: str) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "boredbot.provision", "--account", "updates",
-         "--url", app.url, "--application-id", app.application_id,
-         "--master-key-file", "-", *options],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
-    assert process.stdin is not None
-    process.stdin.write(app.master_key + "\n")
-    process.stdin.close()
-    return process
 
 
 def test_a_ring_shrunk_under_a_running_bot_loses_no_line_it_posted(
@@ -129,7 +113,7 @@ def test_two_provisioning_runs_at_once_never_both_edit_the_account(
     updates = accounts.app("updates")
     for attempt in range(3):
         retention = str(200 + attempt)
-        runs = [_provisioning(updates, "--retention", retention) for _ in range(2)]
+        runs = [start_provisioning(updates, "--retention", retention) for _ in range(2)]
         outputs = []
         for run in runs:
             assert run.stdout is not None

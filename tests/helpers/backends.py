@@ -94,3 +94,22 @@ def provision(app: App, *accounts: str, options: tuple[str, ...] = ()) -> str:
         assert done.returncode == 0, f"provisioning failed:\n{done.stdout}{done.stderr}"
         output.append(done.stdout)
     return "".join(output)
+
+
+def start_provisioning(app: App, *options: str) -> subprocess.Popen[str]:
+    """
+    Start C{boredbot-provision} of C{app}'s updates account (with
+    C{options}), its master key given on standard input; the process, its
+    output (both streams) to read.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "boredbot.provision", "--account", "updates",
+         "--url", app.url, "--application-id", app.application_id,
+         "--master-key-file", "-", *options],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    assert process.stdin is not None
+    process.stdin.write(app.master_key + "\n")
+    process.stdin.close()
+    return process
