@@ -16,6 +16,10 @@ two builds of one commit give the same bytes. Outside a git checkout (a
 container building from C{git archive} of a commit), every file there is
 taken, and C{SOURCE_DATE_EPOCH} must be given.
 
+Every step that installs or resolves runs on the Python the pex targets
+(C{python_version}): this one if it is that version, else C{pythonX.Y} on
+the C{PATH}; a missing one fails the build, saying so.
+
 It needs only the standard library, pip, and (to build) pex; (to lock) uv.
 """
 
@@ -60,6 +64,7 @@ class PexConfig:
     console_script: str
     interpreter_constraint: str
     python_version: str
+    pip_version: str
     requirements_lock: Path
     build_requirements_lock: Path
     build_requirements: tuple[str, ...]
@@ -89,6 +94,7 @@ class PexConfig:
                 console_script=table["console_script"],
                 interpreter_constraint=table["interpreter_constraint"],
                 python_version=table["python_version"],
+                pip_version=table["pip_version"],
                 requirements_lock=project / table["requirements_lock"],
                 build_requirements_lock=project / table["build_requirements_lock"],
                 build_requirements=tuple(table["build_requirements"]),
@@ -141,6 +147,7 @@ def fetch(config: PexConfig, wheelhouse: Path, source: Path | None = None) -> No
     @param source: take them from this wheelhouse, not from the index.
     """
     wheelhouse.mkdir(parents=True, exist_ok=True)
+    python = target_python(config)
     origin = [] if source is None else ["--no-index", "--find-links", str(source)]
     for requirements in (config.requirements_lock, config.build_requirements_lock):
         where = "the index" if source is None else str(source)
@@ -148,7 +155,7 @@ def fetch(config: PexConfig, wheelhouse: Path, source: Path | None = None) -> No
         _run(
             "fetch",
             [
-                sys.executable,
+                python,
                 "-m",
                 "pip",
                 "download",
@@ -200,6 +207,12 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
                 str(wheelhouse),
                 "--interpreter-constraint",
                 config.interpreter_constraint,
+                "--python",
+                target_python(config),
+                # The pip the build requirements lock (so it comes from the
+                # wheelhouse, hash-checked), not one pex would fetch.
+                "--pip-version",
+                config.pip_version,
                 "--console-script",
                 config.console_script,
                 # The pex tools let a deployment unpack the pex into a venv
@@ -215,6 +228,35 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
     took = time.monotonic() - started
     _say(f"built {config.output}: {size:.1f} MB in {took:.0f} s")
     return config.output
+
+
+def target_python(config: PexConfig) -> str:
+    """
+    The Python the pex is for: this one if it is C{config.python_version},
+    else C{pythonX.Y} on the C{PATH}, checked to be that version.
+    """
+    wanted = config.python_version
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
+        return sys.executable
+    found = shutil.which(f"python{wanted}")
+    said = ""
+    if found is not None:
+        done = subprocess.run(  # noqa: S603 (the Python found, asked its version)
+            [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        said = done.stdout.strip()
+        if done.returncode == 0 and said == wanted:
+            return found
+    raise BuildError(
+        "python",
+        f"the pex is for CPython {wanted}, and this is"
+        f" {sys.version_info.major}.{sys.version_info.minor}; no working"
+        f" python{wanted} on the PATH"
+        + (f" ({found} did not run as {wanted})" if found else ""),
+    )
 
 
 def _pins(lock_file: Path) -> str:
@@ -243,7 +285,7 @@ def _project_wheel(config: PexConfig, wheelhouse: Path, work: Path) -> Path:
         "building the project's wheel from its tracked files"
         f" (SOURCE_DATE_EPOCH={epoch})"
     )
-    _run("wheel", [sys.executable, "-m", "venv", str(builder)])
+    _run("wheel", [target_python(config), "-m", "venv", str(builder)])
     python = str(builder / "bin" / "python")
     _run(
         "wheel",

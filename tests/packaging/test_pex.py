@@ -9,8 +9,10 @@ import configparser
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -108,11 +110,13 @@ def test_builds_are_reproducible_online_and_offline(builds: tuple[Path, Path]) -
 
 @pytest.fixture
 def bare_python(tmp_path: Path) -> str:
-    # A Python with nothing installed: no pip, no site packages.
+    # A Python with nothing installed (no pip, no site packages), of the
+    # version the pex is for (deploy/pex.toml's).
+    wanted = tomllib.loads(CONFIG.read_text())["python_version"]
+    python = shutil.which(f"python{wanted}")
+    assert python, f"no python{wanted}: the pex is for it (tools/install-test-deps)"
     venv = tmp_path / "bare"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True
-    )
+    subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
     return str(venv / "bin" / "python")
 
 
