@@ -13,11 +13,14 @@ import re
 import subprocess
 import tarfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
 from helpers import free_port
 from helpers.containers import (
     CONFIG_IN_CONTAINER,
@@ -91,17 +94,38 @@ def test_images_are_labelled_and_the_sbom_is_what_the_pex_holds(commit: str) -> 
         digest = hashlib.sha256(member.read()).hexdigest()
     labels = json.loads(docker("inspect", "--format", "{{json .Config.Labels}}", IMAGE))
     assert labels["io.boredbot.pex.sha256"] == digest
-    # The SBOM deploy/create wrote: exactly the locked pins that apply
-    # here, and the bot itself.
-    sbom = json.loads((ROOT / "dist" / f"boredbot-{commit}.cdx.json").read_text())
-    assert sbom["bomFormat"] == "CycloneDX"
-    components = {(_normalized(c["name"]), c["version"]) for c in sbom["components"]}
+    # The SBOM deploy/create wrote: valid CycloneDX 1.6 (the strict schema),
+    # the image's Debian packages, and as Python distributions exactly the
+    # locked pins that apply on the image's Python, and the bot itself.
+    text = (ROOT / "dist" / f"boredbot-{commit}.cdx.json").read_text()
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    sbom = json.loads(text)
+    assert sbom["specVersion"] == "1.6"
+    assert sbom["metadata"]["component"]["type"] == "container"
+    kinds = Counter(c.get("purl", c["type"]).split("/")[0] for c in sbom["components"])
+    print(f"SBOM components by kind: {dict(kinds)}")
+    debs = [c for c in sbom["components"] if c.get("purl", "").startswith("pkg:deb/")]
+    assert {"libc6", "libssl3t64", "python3.13-minimal"} <= {c["name"] for c in debs}
+    assert all(
+        c["purl"].startswith("pkg:deb/debian/") and "distro=debian-13" in c["purl"]
+        for c in debs
+    )
+    [system] = [c for c in sbom["components"] if c["type"] == "operating-system"]
+    assert (system["name"], system["version"]) == ("debian", "13")
+    components = {
+        (_normalized(c["name"]), c["version"])
+        for c in sbom["components"]
+        if c.get("purl", "").startswith("pkg:pypi/")
+    }
+    on_image = {"python_version": "3.13", "python_full_version": "3.13.5"}
     locked = set()
     for line in (ROOT / "deploy" / "requirements.lock").read_text().splitlines():
         found = re.match(
             r"^([A-Za-z0-9._-]+)==([^ ;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$", line
         )
-        if found and (found.group(3) is None or Marker(found.group(3)).evaluate()):
+        if found and (
+            found.group(3) is None or Marker(found.group(3)).evaluate(on_image)
+        ):
             locked.add((_normalized(found.group(1)), found.group(2)))
     assert components == locked | {("boredbot", "0.1.0")}
 
