@@ -29,6 +29,8 @@ the environment L{Reader} gives the commands):
   public registry is reachable, and the swarm stack publishes no port
   (C{PUBLISH=no}), since this kernel has no routing mesh (both as the
   guides say);
+- the advisory database (C{AUDIT_DB}) is the tests' stand-in for the
+  PyPA's, which this machine can't clone;
 - the machine's CA bundle is given to image builds (C{BUILD_CA_BUNDLE}, as
   the images guide says for a network with a CA of its own: this one's);
 - the reader's own secrets (a master key, a REST key) are files the test
@@ -70,6 +72,7 @@ ORDER = (
     "howto/images.rst",
     "howto/release.rst",
     "howto/verify.rst",
+    "howto/vulnerabilities.rst",
     "howto/swarm.rst",
     "howto/kubernetes.rst",
 )
@@ -195,8 +198,11 @@ class Reader:
             # No public registry: images build on the base the images guide
             # makes (as it says), and no routing mesh: the swarm guide's
             # stack publishes nothing (as it says).
-            BASE="boredbot-base:bookworm",
+            BASE="boredbot-base:trixie",
             PUBLISH="no",
+            # No git host: the advisory database is the tests' stand-in
+            # for the PyPA's (as the vulnerabilities guide says to export).
+            AUDIT_DB=str(ROOT / "tests" / "audit" / "advisories"),
         )
         if CA_BUNDLE.exists():
             # This machine's network has a CA of its own: the images guide
