@@ -1,14 +1,16 @@
 """
 Helpers for composing twistd services.
+
+Only what is used is imported: L{HTTPClientService} imports treq when one
+is made, so a service that serves and never calls out does not need it.
 """
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from treq.client import HTTPClient
 from twisted.application.internet import StreamServerEndpointService, TimerService
 from twisted.application.service import IService, MultiService, Service
 from twisted.internet import endpoints
@@ -23,10 +25,16 @@ from twisted.web.server import Site
 
 from .hardening import BASE_HEADERS, HardenedSite
 
+if TYPE_CHECKING:
+    from treq.client import HTTPClient
+
 
 class _QuietClientFactory(_HTTP11ClientFactory):
     # Without this, every pooled connection logs "Starting factory" and
-    # "Stopping factory" lines that bury the service's own log.
+    # "Stopping factory" lines that bury the service's own log. Twisted
+    # offers no public way to say so: HTTPConnectionPool makes its
+    # factories from its _factory attribute, a private class whose noisy is
+    # True (Twisted 26.10). tests/test_twistd.py fails if either changes.
     noisy = False
 
 
@@ -53,7 +61,9 @@ def web_service(
         backends, whose callers log what matters).
     """
     site = HardenedSite(resource, headers, server, access_log, reactor=reactor)
-    site.noisy = access_log
+    # Its start and stop ("Starting factory <...HardenedSite object at 0x...>")
+    # say nothing the service's own lines don't; the access log is apart.
+    site.noisy = False
     endpoint = endpoints.serverFromString(reactor, description)
     return _EndpointService(description, endpoint, site)
 
@@ -101,7 +111,9 @@ class HTTPClientService(Service):
         self._pool = HTTPConnectionPool(reactor, persistent=True)
         self._pool.maxPersistentPerHost = per_host
         self._pool._factory = _QuietClientFactory
-        self.client = HTTPClient(Agent(reactor, pool=self._pool))
+        from treq.client import HTTPClient
+
+        self.client: HTTPClient = HTTPClient(Agent(reactor, pool=self._pool))
 
     def close_idle_connections(self) -> Deferred[None]:
         """

@@ -1,17 +1,30 @@
 """
 luggage.twistd's services: children stopped one after another in reverse
 order, a loop whose stop waits a bounded time for the call in flight, a
-stop hook.
+stop hook; quiet factories; no treq needed to serve.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import sys
+
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactor
 from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.client import HTTPConnectionPool, _HTTP11ClientFactory
+from twisted.web.resource import Resource
 
-from luggage.twistd import GracefulTimerService, OrderedMultiService, StopHook
+from luggage.twistd import (
+    GracefulTimerService,
+    HTTPClientService,
+    OrderedMultiService,
+    StopHook,
+    web_service,
+)
 
 
 class _Child(Service):
@@ -107,3 +120,50 @@ class StopHookTests(SynchronousTestCase):
         self.assertNoResult(stopped)
         done.callback(None)
         self.successResultOf(stopped)
+
+
+class QuietTests(SynchronousTestCase):
+    """
+    No "Starting factory" lines: neither the site nor the client's pooled
+    connections log their start and stop.
+    """
+
+    def test_the_site_is_quiet(self) -> None:
+        service = web_service(MemoryReactor(), "tcp:0", Resource())
+        assert service.factory.noisy is False  # type: ignore[attr-defined]
+
+    def test_the_pools_connections_are_quiet(self) -> None:
+        # What the quiet factory stands on: the pool makes its connections'
+        # factories from _factory, a noisy private class of Twisted's. If
+        # Twisted changes either, this fails, and the workaround goes.
+        assert HTTPConnectionPool._factory is _HTTP11ClientFactory
+        assert _HTTP11ClientFactory.noisy is True
+        clients = HTTPClientService(MemoryReactor())
+        assert issubclass(clients._pool._factory, _HTTP11ClientFactory)
+        assert clients._pool._factory.noisy is False
+
+
+class ImportTests(SynchronousTestCase):
+    def test_serving_needs_no_treq(self) -> None:
+        # A service that only serves imports luggage.twistd without treq.
+        class NoTreq(importlib.abc.MetaPathFinder):
+            def find_spec(self, name: str, *args: object) -> None:
+                if name == "treq" or name.startswith("treq."):
+                    raise ImportError(f"{name} is not installed")
+
+        saved = {
+            name: module
+            for name, module in sys.modules.items()
+            if name == "luggage.twistd" or name == "treq" or name.startswith("treq.")
+        }
+        for name in saved:
+            del sys.modules[name]
+        blocker = NoTreq()
+        sys.meta_path.insert(0, blocker)
+        try:
+            module = importlib.import_module("luggage.twistd")
+            assert callable(module.web_service)
+        finally:
+            sys.meta_path.remove(blocker)
+            sys.modules.pop("luggage.twistd", None)
+            sys.modules.update(saved)
