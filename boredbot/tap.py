@@ -25,6 +25,7 @@ from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
 from luggage.ratelimit import Limit
 from luggage.secrets import PrivateKeyError, SecretsError
+from luggage.secrets.unlock import KeySources
 from luggage.twistd import (
     HTTPClientService,
     OrderedMultiService,
@@ -49,7 +50,12 @@ from .preflight import Fetch, Misconfigured, check_account
 from .provision import ProvisionError, provision_embedded
 from .readiness import Readiness
 from .status import StatusSource
-from .unlock import DEFAULT_KEY_FILE, KEY_VARIABLE, KeySources, secret_reader
+from .unlock import (
+    DEFAULT_KEY_FILE,
+    KEY_VARIABLE,
+    SERVICE,
+    secret_reader,
+)
 from .updater import Updater, updater_service
 from .web import HEADERS, SERVER, BotWeb
 
@@ -228,7 +234,7 @@ class Options(usage.Options):
         demo_key = None
         if demo and self["secret-key-file"] is None and self._environments is not None:
             demo_key = self._environments / "demo.key"
-        keys = KeySources(self["secret-key-file"], self._environ, demo_key)
+        keys = KeySources(SERVICE, self["secret-key-file"], self._environ, demo_key)
         reader, warnings = secret_reader(document, source, keys)
         self.warnings.extend(warnings)
         return reader

@@ -17,7 +17,8 @@ import sys
 import tomllib
 
 from boredbot.config import read_config
-from boredbot.unlock import KeySources, secret_reader
+from boredbot.unlock import SERVICE, secret_reader
+from luggage.secrets.unlock import KeySources
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(__doc__)
     with open(options["--config"], "rb") as file:
         document = tomllib.load(file)
-    keys = KeySources(options["--secret-key-file"], {}, None)
+    keys = KeySources(SERVICE, options["--secret-key-file"])
     reader, _ = secret_reader(document, options["--config"], keys)
     bot = read_config(document, options["--config"], reader)
     master = sys.stdin.readline().strip()

@@ -12,15 +12,22 @@ from .format import (
     SecretsError,
     decrypt_all,
     is_encrypted,
+    read_table,
     refuse_plain_beside_encrypted,
 )
 from .keys import PrivateKeyError, load_private_key
+from .unlock import KeySources, Unlocked, has_secrets, unlock
 
 __all__ = [
+    "KeySources",
     "PrivateKeyError",
     "SecretsError",
+    "Unlocked",
     "decrypt_all",
+    "has_secrets",
     "is_encrypted",
     "load_private_key",
+    "read_table",
     "refuse_plain_beside_encrypted",
+    "unlock",
 ]

@@ -21,8 +21,9 @@ import yaml
 
 from boredbot.config import read_config
 from boredbot.tap import Options
-from boredbot.unlock import DEFAULT_KEY_FILE, KeySources, secret_reader
+from boredbot.unlock import DEFAULT_KEY_FILE, SERVICE, secret_reader
 from boredbot.web import ROUTES
+from luggage.secrets.unlock import KeySources
 
 #: Starts real services or processes (see the marker in pyproject.toml).
 pytestmark = pytest.mark.slow
@@ -164,7 +165,9 @@ def test_demo_overlay_configuration_decrypts_and_names_its_backend() -> None:
     path = KUBERNETES / "overlays" / "demo" / "boredbot.toml"
     document = tomllib.loads(path.read_text())
     demo_key = files("deploy") / "environments" / "demo.key"
-    reader, _ = secret_reader(document, str(path), KeySources(None, {}, demo_key))
+    reader, _ = secret_reader(
+        document, str(path), KeySources(SERVICE, None, {}, demo_key)
+    )
     bot = read_config(document, str(path), reader)
     backend = next(
         r
