@@ -6,23 +6,25 @@ which reads the configuration and composes the services.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
-import tomllib
 from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from typing import Any
 
 from twisted.application.service import IService
-from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.python import usage
 
 from luggage.clock import WALL, schedule_by_monotonic_time
 from luggage.hardening import read_networks
-from luggage.oneline import one_line
 from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
+from luggage.plugin import (
+    OneLineOptions,
+    check_endpoint,
+    configuration_text,
+    parse_toml,
+)
 from luggage.ratelimit import Limit
 from luggage.secrets import PrivateKeyError, SecretsError
 from luggage.secrets.unlock import KeySources
@@ -61,14 +63,14 @@ from .web import HEADERS, SERVER, BotWeb
 
 DEFAULT_ENVIRONMENT = "demo"
 _log = Logger()
-_ENVIRONMENT_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
 
-class Options(usage.Options):
+class Options(OneLineOptions):
     """
     The options of C{twistd boredbot}.
     """
 
+    command = "twistd boredbot"
     synopsis = "[--environment NAME | --config FILE] [options]"
     longdesc = (
         "Run boredbot: the web page and the update loop, configured by an"
@@ -162,14 +164,12 @@ class Options(usage.Options):
             raise usage.UsageError("give --environment or --config, not both")
         if self["no-updater"] and self["no-web"]:
             raise usage.UsageError("--no-updater with --no-web leaves nothing to run")
-        source, text = self._configuration()
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as problem:
-            raise usage.UsageError(f"{source}: not valid TOML: {problem}") from None
-        except RecursionError:
-            # tomllib reads nested arrays and tables by recursion.
-            raise usage.UsageError(f"{source}: nested too deeply") from None
+        source, text = configuration_text(
+            self["config"],
+            self["environment"] or DEFAULT_ENVIRONMENT,
+            self._environments,
+        )
+        document = parse_toml(source, text)
         try:
             bot = read_config(
                 document,
@@ -194,19 +194,6 @@ class Options(usage.Options):
             # asked now, while the process can still exit non-zero.
             self._preflight(bot)
         self.bot = bot
-
-    def parseOptions(self, options: list[str] | None = None) -> None:
-        """
-        Parse the command line; a usage error ends twistd with one line
-        (twistd's own handling would print the whole usage first).
-        """
-        try:
-            super().parseOptions(options)
-        except usage.UsageError as problem:
-            raise SystemExit(
-                f"error: {one_line(str(problem))}"
-                " (twistd boredbot --help lists the options)"
-            ) from None
 
     def _overrides(self) -> dict[str, tuple[str, object]]:
         # The options that replace a setting of the configuration, by its
@@ -239,42 +226,8 @@ class Options(usage.Options):
         self.warnings.extend(warnings)
         return reader
 
-    def _configuration(self) -> tuple[str, str]:
-        if self["config"]:
-            path = self["config"]
-            try:
-                with open(path, encoding="utf-8") as file:
-                    return path, file.read()
-            except (OSError, UnicodeDecodeError) as problem:
-                raise usage.UsageError(f"{path}: can't read it: {problem}") from None
-        name = self["environment"] or DEFAULT_ENVIRONMENT
-        if self._environments is None:
-            raise usage.UsageError(
-                "this installation has no environments; use --config"
-            )
-        known = sorted(
-            entry.name.removesuffix(".toml")
-            for entry in self._environments.iterdir()
-            if entry.name.endswith(".toml")
-        )
-        if not _ENVIRONMENT_NAME.match(name) or name not in known:
-            raise usage.UsageError(
-                f"--environment: no environment {name!r}; known: {', '.join(known)}"
-            )
-        return f"environment {name}", (self._environments / f"{name}.toml").read_text(
-            "utf-8"
-        )
-
     def _check_endpoint(self, where: str, description: str) -> None:
-        try:
-            serverFromString(_reactor(self._reactor), description)
-        except Exception as problem:
-            # Endpoint parsers raise what they like (ssl: a missing
-            # certificate file, an OpenSSL error): all mean a bad setting.
-            raise usage.UsageError(
-                f"{where}: not a usable endpoint description {description!r}:"
-                f" {problem or type(problem).__name__}"
-            ) from None
+        check_endpoint(_reactor(self._reactor), where, description)
 
 
 #: The options that override a setting, and the setting's dotted key.
