@@ -12,9 +12,13 @@ all. A build without C{--wheelhouse} fetches into a temporary one first, so
 the hashes are checked in either case, and a build with one needs no
 network. The project's own wheel is built from its tracked files only, with
 normalised file modes and C{SOURCE_DATE_EPOCH} set to the commit's time, so
-two builds of one commit give the same bytes. Outside a git checkout (a
-container building from C{git archive} of a commit), every file there is
-taken, and C{SOURCE_DATE_EPOCH} must be given.
+two builds of one commit give the same bytes; a working tree whose tracked
+files differ from the commit, or with untracked files in a package's
+folder, is refused, naming them. Outside a git checkout (a container
+building from C{git archive} of a commit), every file there is taken, and
+C{SOURCE_DATE_EPOCH} must be given. The requirements are the project's
+C{[project]} table in C{pyproject.toml} (PEP 621), or its C{setup.cfg};
+environments shipped as package data are optional.
 
 Every step that installs or resolves runs on the Python the pex targets
 (C{python_version}): this one if it is that version, else C{pythonX.Y} on
@@ -68,7 +72,9 @@ class PexConfig:
     requirements_lock: Path
     build_requirements_lock: Path
     build_requirements: tuple[str, ...]
-    package_data: str
+    #: The folder of environments (TOML files) shipped as package data, and
+    #: which of them go in; none if the project ships none.
+    package_data: str | None
     environments: tuple[str, ...]
 
     @classmethod
@@ -98,20 +104,40 @@ class PexConfig:
                 requirements_lock=project / table["requirements_lock"],
                 build_requirements_lock=project / table["build_requirements_lock"],
                 build_requirements=tuple(table["build_requirements"]),
-                package_data=table["package_data"],
-                environments=tuple(table["environments"]),
+                package_data=table.get("package_data"),
+                environments=tuple(table.get("environments", ())),
             )
         except KeyError as missing:
             raise BuildError(str(path), f"missing {missing}") from None
 
 
+def requirements_source(project: Path) -> str:
+    """
+    The file naming the project's requirements: C{pyproject.toml} when it
+    has a C{[project]} table (PEP 621), else C{setup.cfg}.
+    """
+    try:
+        with open(project / "pyproject.toml", "rb") as file:
+            if "project" in tomllib.load(file):
+                return "pyproject.toml"
+    except (OSError, tomllib.TOMLDecodeError) as problem:
+        raise BuildError("lock", f"pyproject.toml: {problem}") from None
+    if (project / "setup.cfg").exists():
+        return "setup.cfg"
+    raise BuildError(
+        "lock", "pyproject.toml has no [project] table and there is no setup.cfg"
+    )
+
+
 def lock(config: PexConfig) -> None:
     """
-    Resolve the project's requirements (from C{setup.cfg}) and the build
-    backend's, for every platform, and write them pinned with hashes.
+    Resolve the project's requirements (from C{pyproject.toml}'s
+    C{[project]}, or C{setup.cfg}) and the build backend's, for every
+    platform, and write them pinned with hashes.
     """
-    _say(f"locking the requirements of {config.project / 'setup.cfg'}")
-    _compile(config, "setup.cfg", config.requirements_lock)
+    source = requirements_source(config.project)
+    _say(f"locking the requirements of {config.project / source}")
+    _compile(config, source, config.requirements_lock)
     _say(f"locking the build requirements: {', '.join(config.build_requirements)}")
     _compile(
         config,
@@ -179,6 +205,10 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
     wheelhouse fetched first. Return its path.
     """
     started = time.monotonic()
+    # Before anything is fetched: a tree unlike its commit is refused, and
+    # outside git, a build with no time to stamp it with.
+    _tracked_files(config)
+    _source_date_epoch(config)
     with tempfile.TemporaryDirectory(prefix="luggage-pex-") as scratch:
         work = Path(scratch)
         # Whether from the index or from a wheelhouse filled earlier, every
@@ -274,12 +304,7 @@ def _pins(lock_file: Path) -> str:
 def _project_wheel(config: PexConfig, wheelhouse: Path, work: Path) -> Path:
     source = work / "source"
     _stage(config, source)
-    epoch = (
-        os.environ.get("SOURCE_DATE_EPOCH")
-        or _run(
-            "wheel", ["git", "log", "-1", "--format=%ct"], cwd=config.project
-        ).strip()
-    )
+    epoch = _source_date_epoch(config)
     builder = work / "builder"
     _say(
         "building the project's wheel from its tracked files"
@@ -332,10 +357,12 @@ def _stage(config: PexConfig, source: Path) -> None:
     # of the package data, only the chosen environments; modes normalised so
     # that a checkout's umask does not change the wheel.
     kept = 0
-    for name in _tracked_files(config.project):
+    for name in _tracked_files(config):
         path = Path(name)
-        if path.parent.as_posix() == config.package_data and (
-            path.stem not in config.environments
+        if (
+            config.package_data is not None
+            and path.parent.as_posix() == config.package_data
+            and path.stem not in config.environments
         ):
             continue
         target = source / path
@@ -343,6 +370,9 @@ def _stage(config: PexConfig, source: Path) -> None:
         shutil.copyfile(config.project / path, target)
         target.chmod(0o644)
         kept += 1
+    if config.package_data is None:
+        _say(f"staged {kept} tracked files")
+        return
     found = {path.stem for path in (source / config.package_data).glob("*.toml")}
     missing = set(config.environments) - found
     if missing:
@@ -350,17 +380,80 @@ def _stage(config: PexConfig, source: Path) -> None:
     _say(f"staged {kept} tracked files; environments: {', '.join(config.environments)}")
 
 
-def _tracked_files(project: Path) -> list[str]:
-    # In a checkout, what git tracks; elsewhere (a container building from
-    # `git archive` of one commit) every file there is.
-    if (project / ".git").exists():
+def _source_date_epoch(config: PexConfig) -> str:
+    # The time every file of the build is stamped with: the commit's.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return epoch
+    if not _in_git(config.project):
+        raise BuildError(
+            "wheel",
+            "outside a git checkout, set SOURCE_DATE_EPOCH (the time, in"
+            " seconds since 1970, to stamp the build with: the commit's)",
+        )
+    return _run(
+        "wheel", ["git", "log", "-1", "--format=%ct"], cwd=config.project
+    ).strip()
+
+
+def _in_git(project: Path) -> bool:
+    return (project / ".git").exists()
+
+
+def _tracked_files(config: PexConfig) -> list[str]:
+    # In a checkout, what git tracks, as the commit has it; elsewhere (a
+    # container building from `git archive` of one commit) every file there.
+    project = config.project
+    if _in_git(project):
         listed = _run("stage", ["git", "ls-files", "-z"], cwd=project)
-        return [name for name in listed.split("\0") if name]
+        tracked = [name for name in listed.split("\0") if name]
+        _refuse_a_tree_unlike_its_commit(config, tracked)
+        return tracked
     return sorted(
         path.relative_to(project).as_posix()
         for path in project.rglob("*")
         if path.is_file()
     )
+
+
+def _refuse_a_tree_unlike_its_commit(config: PexConfig, tracked: list[str]) -> None:
+    # The build is stamped with the commit's time and named by its ID: what
+    # it holds must be the commit's. A tracked file changed, or a file left
+    # untracked in a package's folder (a module a package would import,
+    # silently left out), is refused, naming them.
+    status = _run(
+        "stage",
+        ["git", "status", "--porcelain=v1", "-z", "--untracked-files=all"],
+        cwd=config.project,
+    )
+    packages = {Path(name).parent for name in tracked if name.endswith("__init__.py")}
+    if config.package_data is not None:
+        packages.add(Path(config.package_data))
+    changed, untracked = [], []
+    entries = iter(status.split("\0"))
+    for entry in entries:
+        if not entry:
+            continue
+        code, name = entry[:2], entry[3:]
+        if code[0] in "RC":
+            next(entries, None)  # a rename names its source next
+        if code == "??":
+            if Path(name).parent in packages:
+                untracked.append(name)
+        else:
+            changed.append(name)
+    if changed:
+        raise BuildError(
+            "stage",
+            "the working tree differs from the commit (commit, or build a clean"
+            f" checkout): {', '.join(sorted(changed))}",
+        )
+    if untracked:
+        raise BuildError(
+            "stage",
+            "untracked files in the packages' folders would be left out"
+            f" (add and commit them, or remove them): {', '.join(sorted(untracked))}",
+        )
 
 
 def _uv() -> list[str]:

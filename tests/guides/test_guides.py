@@ -173,6 +173,15 @@ class Reader:
             subprocess.run(
                 ["git", "-C", str(self.clone), "apply"], input=diff, check=True
             )
+            # Committed there, as a reader's changes would be before a
+            # build (luggage.pex builds a commit, and refuses a tree unlike
+            # it).
+            subprocess.run(
+                ["git", "-C", str(self.clone), "-c", "user.name=guides",
+                 "-c", "user.email=guides@test", "commit", "--quiet", "-a",
+                 "-m", "What the work tree had"],
+                check=True,
+            )  # fmt: skip
         self.commit = subprocess.run(
             ["git", "-C", str(self.clone), "rev-parse", "--short=12", "HEAD"],
             capture_output=True,

@@ -1,0 +1,128 @@
+"""
+luggage.pex for a project that is not this one: requirements from a PEP 621
+[project] table, no environments; a tree unlike its commit, or a module
+left untracked, refused before anything is fetched; outside git, one line
+asking for SOURCE_DATE_EPOCH.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: Runs git, uv and pip (see the marker in pyproject.toml).
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=69", "wheel"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "tiny"
+version = "1.0"
+requires-python = ">=3.11"
+dependencies = ["attrs >= 23.1"]
+"""
+
+PEX_TOML = """\
+output = "dist/tiny.pex"
+console_script = "tiny"
+interpreter_constraint = "CPython==3.13.*"
+python_version = "3.13"
+pip_version = "26.2.1"
+requirements_lock = "requirements.lock"
+build_requirements_lock = "build-requirements.lock"
+build_requirements = ["pip==26.2.1", "setuptools==83.0.0", "wheel==0.47.0", "pex"]
+"""
+
+
+def _git(project: Path, *argv: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *argv],
+        cwd=project, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "tiny"
+    (root / "tiny").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "pex.toml").write_text(PEX_TOML)
+    (root / "tiny" / "__init__.py").write_text(
+        "def main() -> None:\n    print('tiny')\n"
+    )
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "tiny")
+    return root
+
+
+def _luggage_pex(
+    project: Path, *argv: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    config = str(project / "pex.toml")
+    return subprocess.run(
+        [sys.executable, "-m", "luggage.pex", "--config", config, *argv],
+        cwd=project, env={**os.environ, **env}, capture_output=True, text=True,
+        timeout=600, check=False,
+    )  # fmt: skip
+
+
+def test_a_pep_621_project_is_locked_from_its_project_table(project: Path) -> None:
+    done = _luggage_pex(project, "lock")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"locking the requirements of {project / 'pyproject.toml'}" in done.stdout
+    lock = (project / "requirements.lock").read_text()
+    assert "attrs==" in lock
+    assert "--hash=sha256:" in lock
+
+
+def test_a_tree_unlike_its_commit_is_refused_naming_the_files(project: Path) -> None:
+    (project / "tiny" / "__init__.py").write_text("changed = True\n")
+    done = _luggage_pex(project, "build")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "luggage.pex: stage: the working tree differs from the commit (commit, or"
+        " build a clean checkout): tiny/__init__.py"
+    )
+    assert "fetching" not in done.stdout  # refused before anything was fetched
+
+
+def test_an_untracked_module_is_refused_not_left_out(project: Path) -> None:
+    (project / "tiny" / "helpers.py").write_text("x = 1\n")
+    (project / "notes.txt").write_text("not in a package: no matter\n")
+    done = _luggage_pex(project, "build")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "luggage.pex: stage: untracked files in the packages' folders would be left"
+        " out (add and commit them, or remove them): tiny/helpers.py"
+    )
+
+
+def test_outside_git_it_asks_for_the_time_in_one_line(
+    project: Path, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(project, archive, ignore=shutil.ignore_patterns(".git"))
+    env = {
+        key: value for key, value in os.environ.items() if key != "SOURCE_DATE_EPOCH"
+    }
+    config = str(archive / "pex.toml")
+    done = subprocess.run(
+        [sys.executable, "-m", "luggage.pex", "--config", config, "build"],
+        cwd=archive, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "luggage.pex: wheel: outside a git checkout, set SOURCE_DATE_EPOCH (the time,"
+        " in seconds since 1970, to stamp the build with: the commit's)"
+    )
