@@ -18,10 +18,10 @@ from typing import Any
 from attrs import field, frozen
 
 from luggage.hardening import read_networks
+from luggage.parse.client import DEFAULT_TIMEOUT, ParseAccount, url_problem
 from luggage.secret import Secret
 
 from .diary import MOST_LINES
-from .parse import DEFAULT_TIMEOUT, ParseAccount, url_problem
 
 ACCOUNTS = ("updates", "mood")
 DEFAULT_INTERVAL = 10.0

@@ -30,7 +30,8 @@ from typing import Any, TypeGuard
 
 from attrs import frozen
 
-from .parse import MAX_SAFE_INTEGER, ParseClient, is_safe_integer
+from luggage.parse.client import MAX_SAFE_INTEGER, ParseClient, is_safe_integer
+
 from .schema import LINES, SEQ, SLOT, Unprovisioned
 
 #: The most lines a ring may hold.

@@ -45,7 +45,8 @@ from typing import Any, TypeGuard
 
 from twisted.internet.interfaces import IReactorTime
 
-from .parse import MAX_SAFE_INTEGER, is_safe_integer
+from luggage.parse.client import MAX_SAFE_INTEGER, is_safe_integer
+
 from .schema import LEAD, LEADER
 
 #: How many of its intervals a standby sees the mood unchanged before it

@@ -11,10 +11,10 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from luggage.coalesce import Coalescer
-from luggage.parselite.errors import OBJECT_NOT_FOUND
+from luggage.parse.client import ParseClient, ParseError, ParseUnavailable
+from luggage.parse.errors import OBJECT_NOT_FOUND
 
 from .metrics import Metrics
-from .parse import ParseClient, ParseError, ParseUnavailable
 from .schema import COUNT, POKES, find_counter
 from .updater import NoCounter
 

@@ -23,9 +23,9 @@ from urllib.parse import urlencode
 
 from attrs import frozen
 
-from luggage.parselite.errors import OPERATION_FORBIDDEN
+from luggage.parse.client import ParseAccount
+from luggage.parse.errors import OPERATION_FORBIDDEN
 
-from .parse import ParseAccount
 from .schema import PROBES as _PROBES
 
 #: Sends one GET with headers; returns the status and body, raising

@@ -15,10 +15,15 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from luggage.cache import ReadCache, Reading
+from luggage.parse.client import (
+    AnswerTooLarge,
+    ParseClient,
+    ParseError,
+    ParseUnavailable,
+)
 
 from .diary import HOLDS_LINE
 from .metrics import Metrics
-from .parse import AnswerTooLarge, ParseClient, ParseError, ParseUnavailable
 from .schema import CURRENT, LINES, POSTED, SEQ
 
 #: How many lines the page shows.

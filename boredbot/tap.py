@@ -17,6 +17,7 @@ from twisted.python import usage
 
 from luggage.clock import WALL, schedule_by_monotonic_time
 from luggage.hardening import read_networks
+from luggage.parse.client import ParseClient, format_date
 from luggage.parselite import ObjectStore, ParseApp
 from luggage.parselite.service import parselite_service
 from luggage.plugin import (
@@ -46,7 +47,6 @@ from .config import (
 )
 from .metrics import Metrics
 from .ops import Operations
-from .parse import ParseClient, format_date
 from .pokes import PokeCounter
 from .preflight import Fetch, Misconfigured, check_account
 from .provision import ProvisionError, provision_embedded

@@ -24,15 +24,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from luggage.parselite.errors import OBJECT_NOT_FOUND
-from luggage.twistd import GracefulTimerService, OrderedMultiService, StopHook
-
-from .config import DEFAULT_INTERVAL
-from .diary import Ring, load_ring
-from .lead import RELEASED, Lead, Vacancy, is_term
-from .metrics import Metrics
-from .mood import Mood, UnknownMood
-from .parse import (
+from luggage.parse.client import (
     AnswerTooLarge,
     ParseClient,
     ParseError,
@@ -40,6 +32,14 @@ from .parse import (
     format_date,
     is_safe_integer,
 )
+from luggage.parse.errors import OBJECT_NOT_FOUND
+from luggage.twistd import GracefulTimerService, OrderedMultiService, StopHook
+
+from .config import DEFAULT_INTERVAL
+from .diary import Ring, load_ring
+from .lead import RELEASED, Lead, Vacancy, is_term
+from .metrics import Metrics
+from .mood import Mood, UnknownMood
 from .schema import (
     COUNT,
     CURRENT,

@@ -17,8 +17,8 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from boredbot.diary import NoRing, Ring, load_ring
-from boredbot.parse import ParseClient
 from boredbot.updater import Updater
+from luggage.parse.client import ParseClient
 from luggage.parselite import ParseApp, ParseLite
 
 

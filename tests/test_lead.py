@@ -15,9 +15,9 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.lead import RELEASED, TAKEOVER_AFTER, Lead, Vacancy
 from boredbot.metrics import Metrics
-from boredbot.parse import ParseClient
 from boredbot.readiness import STANDBY, Readiness
 from boredbot.updater import Updater
+from luggage.parse.client import ParseClient
 
 #: The updaters' interval in these tests (the default).
 INTERVAL = 10.0

@@ -16,11 +16,11 @@ from twisted.internet.defer import Deferred
 from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.metrics import Metrics
-from boredbot.parse import ParseAccount, ParseClient, ParseUnavailable
 from boredbot.pokes import PokeCounter
 from boredbot.status import StatusSource
 from boredbot.updater import Updater
 from boredbot.web import BotWeb
+from luggage.parse.client import ParseAccount, ParseClient, ParseUnavailable
 from luggage.ratelimit import Limit
 
 

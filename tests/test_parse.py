@@ -19,7 +19,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent
 from twisted.web.resource import Resource
 
-from boredbot.parse import (
+from luggage.parse.client import (
     ParseClient,
     ParseError,
     ParseUnavailable,

@@ -111,7 +111,7 @@ class StoreFailureTests(SynchronousTestCase):
         from treq.testing import StubTreq
         from twisted.logger import capturedLogs
 
-        from boredbot.parse import ParseClient, ParseError
+        from luggage.parse.client import ParseClient, ParseError
         from luggage.parselite import ParseApp, ParseLite
         from luggage.parselite.server import STORE_FAILURES_QUIET
 

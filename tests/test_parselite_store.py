@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from boredbot.parse import ParseError
+from luggage.parse.client import ParseError
 
 
 def _find(parse: EmbeddedParse, **query: Any) -> Any:

@@ -12,8 +12,8 @@ from typing import Any
 from helpers import MOOD, UPDATES, free_port
 from twisted.trial.unittest import SynchronousTestCase
 
-from boredbot.parse import ParseAccount
 from boredbot.preflight import Misconfigured, check_account
+from luggage.parse.client import ParseAccount
 from luggage.secret import Secret
 
 

@@ -27,8 +27,8 @@ from twisted.web.server import NOT_DONE_YET
 
 from boredbot.archive import Archive
 from boredbot.diary import load_ring
-from boredbot.parse import ParseAccount, ParseClient, ParseError, format_date
 from boredbot.provision import ProvisionError, provision
+from luggage.parse.client import ParseAccount, ParseClient, ParseError, format_date
 from luggage.parselite import ParseApp, ParseLite
 
 

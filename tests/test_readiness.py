@@ -13,10 +13,10 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.metrics import Metrics
 from boredbot.ops import Operations
-from boredbot.parse import ParseClient
 from boredbot.readiness import Readiness
 from boredbot.status import StatusSource
 from boredbot.updater import Updater
+from luggage.parse.client import ParseClient
 
 
 class ReadinessTests(SynchronousTestCase):

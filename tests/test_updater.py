@@ -12,9 +12,9 @@ from treq.testing import StubTreq
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
-from boredbot.parse import ParseClient
 from boredbot.provision import provision_embedded
 from boredbot.updater import STOP_GRACE, Updater, updater_service
+from luggage.parse.client import ParseClient
 
 
 class UpdaterTests(SynchronousTestCase):

@@ -17,11 +17,11 @@ from treq.testing import StubTreq
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
-from boredbot.parse import ParseClient
 from boredbot.pokes import PokeCounter
 from boredbot.status import StatusSource
 from boredbot.web import HEADERS, SERVER, BotWeb
 from luggage.hardening import HardenedSite, read_networks
+from luggage.parse.client import ParseClient
 from luggage.ratelimit import Limit
 
 PAGE = "http://bot.invalid/"

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
-from ..parse import ParseAccount, QueryResult
+from luggage.parse.client import ParseAccount, QueryResult
 
 
 class ParseAdmin(Protocol):

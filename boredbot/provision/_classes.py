@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from luggage.parselite.errors import INVALID_CLASS_NAME
+from luggage.parse.client import ParseError
+from luggage.parse.errors import INVALID_CLASS_NAME
 
-from ..parse import ParseError
 from ..schema import ClassPlan
 from ._admin import ParseAdmin, ProvisionError
 

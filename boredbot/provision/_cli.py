@@ -15,12 +15,7 @@ from twisted.internet.task import react
 from twisted.python import usage
 
 from luggage.oneline import one_line
-from luggage.secret import Secret
-from luggage.twistd import HTTPClientService
-
-from ..archive import Archive, ArchiveError
-from ..config import BOUNDS, DEFAULT_RETENTION
-from ..parse import (
+from luggage.parse.client import (
     ParseAccount,
     ParseClient,
     ParseError,
@@ -28,6 +23,11 @@ from ..parse import (
     format_date,
     url_problem,
 )
+from luggage.secret import Secret
+from luggage.twistd import HTTPClientService
+
+from ..archive import Archive, ArchiveError
+from ..config import BOUNDS, DEFAULT_RETENTION
 from ..schema import PLANS
 from ._account import provision
 from ._admin import ProvisionError

@@ -11,6 +11,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 
+from luggage.parse.client import ParseAccount, ParseError, QueryResult
 from luggage.parselite import ObjectStore
 from luggage.parselite.errors import ParseFailure
 from luggage.parselite.query import DEFAULT_LIMIT, Query
@@ -18,7 +19,6 @@ from luggage.secret import Secret
 
 from ..archive import Archive
 from ..config import DEFAULT_RETENTION
-from ..parse import ParseAccount, ParseError, QueryResult
 from ._account import provision
 from ._admin import one_by_one
 

@@ -42,7 +42,8 @@ from attrs import frozen
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import deferLater
 
-from ..parse import ParseError, is_safe_integer
+from luggage.parse.client import ParseError, is_safe_integer
+
 from ..schema import (
     LEASE,
     LEASE_EXPIRES,

@@ -8,11 +8,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from luggage.parselite.errors import INTERNAL_SERVER_ERROR
+from luggage.parse.client import ParseError
+from luggage.parse.errors import INTERNAL_SERVER_ERROR
 
 from ..archive import Archive
 from ..diary import is_line
-from ..parse import ParseError
 from ..schema import LINES, PLANS, POSTED, SEQ, SLOT
 from ._admin import ParseAdmin, ProvisionError, one_by_one
 

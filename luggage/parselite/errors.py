@@ -8,15 +8,28 @@ from typing import Any
 
 from attrs import frozen
 
-#: Parse's error codes (Parse.Error), by the names Parse gives them.
-INTERNAL_SERVER_ERROR = 1
-OBJECT_NOT_FOUND = 101
-INVALID_QUERY = 102
-INVALID_CLASS_NAME = 103
-INVALID_KEY_NAME = 105
-INVALID_JSON = 107
-INCORRECT_TYPE = 111
-OPERATION_FORBIDDEN = 119
+from ..parse.errors import (
+    INCORRECT_TYPE,
+    INTERNAL_SERVER_ERROR,
+    INVALID_CLASS_NAME,
+    INVALID_JSON,
+    INVALID_KEY_NAME,
+    INVALID_QUERY,
+    OBJECT_NOT_FOUND,
+    OPERATION_FORBIDDEN,
+)
+
+__all__ = [
+    "INCORRECT_TYPE",
+    "INTERNAL_SERVER_ERROR",
+    "INVALID_CLASS_NAME",
+    "INVALID_JSON",
+    "INVALID_KEY_NAME",
+    "INVALID_QUERY",
+    "OBJECT_NOT_FOUND",
+    "OPERATION_FORBIDDEN",
+    "ParseFailure",
+]
 
 
 @frozen

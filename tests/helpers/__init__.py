@@ -21,9 +21,9 @@ from twisted.trial.unittest import SynchronousTestCase as TestCase
 from twisted.web.resource import IResource, Resource
 
 from boredbot.diary import load_ring
-from boredbot.parse import ParseAccount, ParseClient, format_date
 from boredbot.provision import provision_embedded
 from boredbot.schema import LINES, POSTED, SEQ
+from luggage.parse.client import ParseAccount, ParseClient, format_date
 from luggage.parselite import ObjectStore, ParseApp, ParseLite
 from luggage.parselite.access import OPEN_PERMISSIONS
 from luggage.secret import Secret

@@ -20,10 +20,10 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from boredbot.diary import load_ring
 from boredbot.lead import TAKEOVER_AFTER
-from boredbot.parse import MAX_SAFE_INTEGER
 from boredbot.readiness import Readiness
 from boredbot.status import MOST_SHOWN, StatusSource
 from boredbot.updater import Updater
+from luggage.parse.client import MAX_SAFE_INTEGER
 
 INTERVAL = 10.0
 

@@ -41,12 +41,12 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from boredbot.lead import TAKEOVER_AFTER
-from boredbot.parse import MAX_SAFE_INTEGER, ParseClient
 from boredbot.pokes import PokeCounter
 from boredbot.status import StatusSource
 from boredbot.updater import Updater
 from boredbot.web import HEADERS, SERVER, BotWeb
 from luggage.hardening import HardenedSite
+from luggage.parse.client import MAX_SAFE_INTEGER, ParseClient
 from luggage.ratelimit import Limit
 
 INTERVAL = 10.0

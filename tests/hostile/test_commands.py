@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.python import usage
 
-from boredbot.parse import url_problem
 from boredbot.provision import _cli as provision
+from luggage.parse.client import url_problem
 from luggage.secrets import cli
 
 _words = st.one_of(

@@ -1,5 +1,10 @@
 """
-A client for Parse's classic REST API, one account at a time.
+A client for Parse's classic REST API, one account at a time, over treq.
+
+Whatever the server answers is input: no redirect is followed (a 3xx is an
+error naming where it pointed), an answer larger than C{max_answer} is
+refused, JSON that is not JSON's (NaN, lone surrogates) is made safe, and
+results must have the shape Parse gives them.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from twisted.web.client import (
     ResponseNeverReceived,
 )
 
-from luggage.parselite.jsontext import without_lone_surrogates
-from luggage.secret import Secret
+from ..parselite.jsontext import without_lone_surrogates
+from ..secret import Secret
 
 DEFAULT_TIMEOUT = 10.0
-#: The largest answer the client accepts, in bytes: 100 lines of the bot's
-#: are a few kilobytes; anything near this is not an answer to trust.
+#: The largest answer the client accepts by default, in bytes: a page of
+#: a hundred small objects is a few kilobytes; anything near this is not
+#: an answer to trust.
 MAX_ANSWER = 1024 * 1024
 #: The largest integer a JSON number carries exactly (2**53 - 1): Parse
 #: Server, a JavaScript program, rounds any larger one.
@@ -48,7 +54,7 @@ class ParseAccount:
     """
     One Parse account: where it is and the keys a client presents.
 
-    @ivar name: what the account is for (C{"updates"}, C{"mood"}); errors
+    @ivar name: what the account is for (C{"orders"}, C{"audit"}); errors
         name it, so an operator knows which account is at fault.
     @ivar url: the server's mount URL, e.g. C{https://host/parse}.
     """
@@ -155,7 +161,7 @@ class ParseClient:
             they share one persistent connection pool.
         @param master_key: authenticate with the app's master key instead of
             the account's REST API key: for provisioning only, never for
-            the running bot.
+            a running service.
         @param max_answer: refuse (as an error) an answer larger than this
             many bytes, rather than hold it in memory.
         @param observe: told how each request ended (for metrics).
@@ -253,7 +259,8 @@ class ParseClient:
 
     async def delete(self, class_name: str, object_id: str) -> None:
         """
-        Delete an object (the bot's keys may not: for provisioning).
+        Delete an object (a REST key the class's permissions let delete,
+        or the master key).
         """
         await self._call("delete", "DELETE", _object_path(class_name, object_id))
 
@@ -263,7 +270,7 @@ class ParseClient:
         """
         Several operations in one request (Parse's C{POST /batch}), each
         C{(method, path under the mount, body)}, e.g. C{("DELETE",
-        "/classes/lines/ID", None)}; each succeeds or fails on its own.
+        "/classes/Things/ID", None)}; each succeeds or fails on its own.
 
         @return: each operation's answer, in order.
         @raise ParseError: naming the first operation that failed.
