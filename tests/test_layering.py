@@ -39,6 +39,14 @@ def test_luggage_imports_neither_boredbot_nor_deploy() -> None:
     assert offenders == set()
 
 
+def test_luggage_names_no_boredbot() -> None:
+    # Not in a default, a path, a message or a docstring: a second service
+    # takes luggage as it is.
+    for path in _folder(luggage).rglob("*"):
+        if path.is_file() and path.suffix in (".py", ".txt", ".toml", ".html"):
+            assert "boredbot" not in path.read_text("utf-8").lower(), path
+
+
 def test_boredbot_does_not_import_deploy() -> None:
     offenders = {(f, n) for f, n in _imported(_folder(boredbot)) if n == "deploy"}
     assert offenders == set()
