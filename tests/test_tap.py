@@ -19,7 +19,7 @@ from luggage.secrets.edit import check, set_recipients, set_secret
 from luggage.secrets.keys import parse_private_key
 from luggage.twistd import HTTPClientService, StopHook, StopOnHangup
 
-ENVIRONMENTS = files("deploy") / "environments"
+ENVIRONMENTS = files("boredbot_deploy") / "environments"
 
 
 DEMO_KEY = ENVIRONMENTS / "demo.key"

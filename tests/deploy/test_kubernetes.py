@@ -155,7 +155,7 @@ def test_topology_web_replicas_one_updater(overlay: str) -> None:
 
 def test_production_overlay_holds_the_production_environment() -> None:
     copied = KUBERNETES / "overlays" / "production" / "boredbot.toml"
-    original = ROOT / "deploy" / "environments" / "production.toml"
+    original = ROOT / "boredbot_deploy" / "environments" / "production.toml"
     assert copied.read_text() == original.read_text(), (
         f"{copied} differs from {original}: copy it again"
     )
@@ -164,7 +164,7 @@ def test_production_overlay_holds_the_production_environment() -> None:
 def test_demo_overlay_configuration_decrypts_and_names_its_backend() -> None:
     path = KUBERNETES / "overlays" / "demo" / "boredbot.toml"
     document = tomllib.loads(path.read_text())
-    demo_key = files("deploy") / "environments" / "demo.key"
+    demo_key = files("boredbot_deploy") / "environments" / "demo.key"
     reader, _ = secret_reader(
         document, str(path), KeySources(SERVICE, None, {}, demo_key)
     )

@@ -23,7 +23,7 @@ def write_config(folder: Path, web: int, backend: int, **replace: str) -> Path:
     The demo configuration on ports C{web} and C{backend}, written into
     C{folder}, with the text replacements C{replace}.
     """
-    text = (files("deploy") / "environments" / "demo.toml").read_text("utf-8")
+    text = (files("boredbot_deploy") / "environments" / "demo.toml").read_text("utf-8")
     text = text.replace("tcp:8000", f"tcp:{web}:interface=127.0.0.1")
     text = text.replace("8337", str(backend))
     for old, new in replace.items():
@@ -34,7 +34,7 @@ def write_config(folder: Path, web: int, backend: int, **replace: str) -> Path:
 
 
 #: The demo key pair's private key, committed on purpose (it protects nothing).
-DEMO_KEY = files("deploy") / "environments" / "demo.key"
+DEMO_KEY = files("boredbot_deploy") / "environments" / "demo.key"
 
 
 def start_bot(

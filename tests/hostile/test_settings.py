@@ -23,7 +23,7 @@ from twisted.internet.testing import MemoryReactorClock
 from boredbot.config import BOUNDS
 from boredbot.tap import Options
 
-ENVIRONMENTS = files("deploy") / "environments"
+ENVIRONMENTS = files("boredbot_deploy") / "environments"
 
 _NUMBERS = ["interval", "retention", "fresh", "max-stale", "poke-window"]
 _TEXTS = ["listen", "metrics", "environment", "config", "secret-key-file"]

@@ -84,6 +84,10 @@ def test_wheel_install_finds_plugin_also_for_unprivileged_user(tmp_path: Path) -
     # replace, and no plugin cache was shipped.
     assert (plugins / "boredbot_plugin.py").is_file()
     assert "pluginPackagePaths" in (plugins / "__init__.py").read_text()
+    # No top-level package of a generic name: the deployment's is its own.
+    site = plugins.parents[1]
+    assert not (site / "deploy").exists()
+    assert (site / "boredbot_deploy" / "environments" / "demo.toml").is_file()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # The installer writes the plugin cache, where it may...

@@ -168,7 +168,7 @@ def test_pex_carries_its_configuration(
         environments = sorted(
             Path(name).name
             for name in pex.namelist()
-            if "/deploy/environments/" in name and not name.endswith("/")
+            if "/boredbot_deploy/environments/" in name and not name.endswith("/")
             and not name.endswith(".py")
         )  # fmt: skip
     assert environments == ["demo.key", "demo.toml", "production.toml"]

@@ -161,7 +161,11 @@ def test_restarting_the_backend_loses_nothing(stack: Stack) -> None:
 
 
 def test_the_key_is_the_bots_alone_and_shown_nowhere(stack: Stack) -> None:
-    key = (files("deploy") / "environments" / "demo.key").read_text("ascii").strip()
+    key = (
+        (files("boredbot_deploy") / "environments" / "demo.key")
+        .read_text("ascii")
+        .strip()
+    )
     [web, *_] = stack.running("web")
     [updater] = stack.running("updater")
     for container in (web, updater):

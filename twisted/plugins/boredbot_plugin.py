@@ -26,7 +26,7 @@ class _BoredbotServiceMaker:
         # The plugin reads the world (this deployment's environments, the
         # process's variables) and hands it down.
         return Options(
-            environments=files("deploy") / "environments", environ=os.environ
+            environments=files("boredbot_deploy") / "environments", environ=os.environ
         )
 
     def makeService(self, options: Any) -> Any:

@@ -5,7 +5,7 @@ configuration (decrypted with its private key), with the master key read
 from standard input. Written to standard output, for `docker secret create
 NAME -`: the keys touch no disk.
 
-    python -m deploy.demo_backend --config FILE --secret-key-file KEY < master
+    python -m boredbot_deploy.demo_backend --config FILE --secret-key-file KEY < master
 
 For the demo only: a real deployment's accounts are real Parse Server apps.
 """
