@@ -14,3 +14,22 @@ exclude_patterns = ["_build"]
 # sidebar that shows where a page sits among tutorial, how-to guides,
 # reference and explanation.
 html_theme = "furo"
+
+# luggage's API reference, rendered from its docstrings (epytext, as
+# Twisted's own) by pydoctor, Twisted's documentation tool, into api/ of
+# this build: any warning it prints is a Sphinx warning, so an error under
+# -W, as everywhere else. Its inventory is local: no network.
+import pathlib  # noqa: E402
+
+_ROOT = pathlib.Path(__file__).resolve().parents[1]
+extensions += ["sphinx.ext.intersphinx", "pydoctor.sphinx_ext.build_apidocs"]
+intersphinx_mapping: dict[str, object] = {}
+pydoctor_args = [
+    "--quiet",
+    "--html-output={outdir}/api",
+    "--project-name=luggage",
+    "--docformat=epytext",
+    f"--project-base-dir={_ROOT}",
+    str(_ROOT / "luggage"),
+]
+pydoctor_url_path = "api/"

@@ -40,11 +40,11 @@ class Reading(Generic[T]):
     """
     What a L{ReadCache} knows of its value at one moment.
 
-    @ivar value: the last value read, or L{None}: never read successfully,
+    @ivar value: the last value read, or C{None}: never read successfully,
         or read longer than C{max_stale} seconds ago.
-    @ivar read_at: when C{value} was read (L{None} if it never was).
+    @ivar read_at: when C{value} was read (C{None} if it never was).
     @ivar failing_since: when reads began to fail, if the latest failed
-        (L{None} when the latest read succeeded).
+        (C{None} when the latest read succeeded).
     @ivar failure: why the latest read failed (never compared).
     @ivar generation: changes whenever a read ends, so that what is made
         from a reading (a rendered page) can be kept until the next one.
@@ -151,7 +151,7 @@ class ReadCache(Generic[T]):
     def held(self) -> Reading[T] | None:
         """
         What L{reading} would answer now, when it is L{ready} (and counted
-        as it would be), else L{None}: synchronously, for a caller that can
+        as it would be), else C{None}: synchronously, for a caller that can
         answer at once.
         """
         if not self.ready():

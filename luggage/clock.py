@@ -27,7 +27,7 @@ _log = Logger()
 @implementer(IReactorTime)
 class _WallClock:
     """
-    The time of day, as an L{IReactorTime} that only tells it (its
+    The time of day, as an C{IReactorTime} that only tells it (its
     C{callLater} is the reactor's business, not the wall's).
     """
 

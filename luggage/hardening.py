@@ -45,7 +45,7 @@ _MAX_NAME = 254
 
 def malformed(request: IRequest) -> bytes | None:
     """
-    Why a request can't be routed, as one line for the client, or L{None}
+    Why a request can't be routed, as one line for the client, or C{None}
     when it can: more than one C{Host}, a C{Host} that is not a host name
     or address (with an optional port), or a path that is not UTF-8 once
     percent-decoded.
@@ -67,7 +67,7 @@ def malformed(request: IRequest) -> bytes | None:
 
 class HardenedSite(Site):
     """
-    A L{Site} whose every response carries C{headers} and, in place of
+    A C{Site} whose every response carries C{headers} and, in place of
     Twisted's name and version, C{Server: server} (none without one): the
     resource's
     answers, errors, Twisted's own answers to C{OPTIONS *} and to requests

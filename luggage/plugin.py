@@ -1,16 +1,16 @@
 """
-What a twistd plugin's options need at start, for any service:
+What a twistd plugin's options need at start, for any service.
 
-- L{OneLineOptions}: a usage error ends twistd with one line naming the
-  problem, where twistd would print the whole usage first;
-- L{configuration_text}: the configuration, from a file named on the
-  command line or from an environment shipped as package data
-  (C{<name>.toml} files in one folder);
-- L{parse_toml}: its TOML, a parse error one line;
-- L{check_endpoint}: an endpoint description refused at start, naming the
-  setting, rather than when the service first listens.
+  - L{OneLineOptions}: a usage error ends twistd with one line naming the
+    problem, where twistd would print the whole usage first;
+  - L{configuration_text}: the configuration, from a file named on the
+    command line or from an environment shipped as package data
+    (C{<name>.toml} files in one folder);
+  - L{parse_toml}: its TOML, a parse error one line;
+  - L{check_endpoint}: an endpoint description refused at start, naming
+    the setting, rather than when the service first listens.
 
-Each raises L{usage.UsageError}, which L{OneLineOptions} turns into that
+Each raises C{usage.UsageError}, which L{OneLineOptions} turns into that
 line.
 """
 

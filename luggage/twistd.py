@@ -52,7 +52,7 @@ def web_service(
     through a L{HardenedSite}: C{headers} and C{Server: server} on every
     response, malformed requests refused before routing.
 
-    An error in the description raises L{ValueError} here, at composition
+    An error in the description raises C{ValueError} here, at composition
     time; a failure to listen (a port in use) stops twistd before it runs,
     with one line naming the endpoint, instead of leaving a process that
     runs on, deaf.
@@ -166,9 +166,9 @@ class StopOnHangup(Service):
 
 class OrderedMultiService(MultiService):
     """
-    A L{MultiService} whose children stop one after another, in the reverse
+    A C{MultiService} whose children stop one after another, in the reverse
     of the order they started, each once the one before it has finished
-    stopping (L{MultiService} starts every child's stop at once, so a
+    stopping (C{MultiService} starts every child's stop at once, so a
     backend could close under a request still in flight).
 
     A child whose stop fails is logged, and the next is stopped all the
@@ -192,7 +192,7 @@ class OrderedMultiService(MultiService):
 class GracefulTimerService(TimerService):
     """
     Calls C{call} every C{step} seconds, starting at once, as a
-    L{TimerService}; a call that fails is logged and the loop goes on.
+    C{TimerService}; a call that fails is logged and the loop goes on.
 
     Stopping it waits for the call in flight, for at most C{grace}
     seconds: then that call's Deferred is cancelled.

@@ -1,7 +1,5 @@
 """
-The reviewed exceptions to an audit: one per line,
-
-    WHAT  UNTIL  REASON...
+The reviewed exceptions to an audit: one per line, C{WHAT UNTIL REASON}.
 
 WHAT is an advisory's ID or one of its aliases (C{PYSEC-2024-1},
 C{GHSA-...}, C{CVE-...}), or a package, C{pypi:NAME} or C{deb:NAME}; UNTIL

@@ -67,7 +67,7 @@ class ParseAccount:
 
 def url_problem(url: str) -> str | None:
     """
-    What is wrong with C{url} as a Parse server's mount URL, or L{None}:
+    What is wrong with C{url} as a Parse server's mount URL, or C{None}:
     it must be C{http} or C{https}, name a host, and have a port (if any)
     that exists, with no spaces or control characters.
     """
@@ -520,7 +520,7 @@ def decode_answer(content: bytes) -> Any:
     """
     A server's JSON answer, or L{NOT_JSON}: bytes that are
     not UTF-8, or nesting too deep to read. C{NaN} and the infinities
-    (not JSON, but Python's reader takes them) become L{None}, and a lone
+    (not JSON, but Python's reader takes them) become C{None}, and a lone
     surrogate in a text becomes U+FFFD, as Parse Server stores it, so
     that whatever a server sends can be shown and sent on as JSON.
     """

@@ -49,7 +49,7 @@ class Access:
     def require(self, permissions: Mapping[str, Any] | None, operation: str) -> None:
         """
         Refuse C{operation} unless these rights allow it on a class with
-        C{permissions} (L{None}: the class does not exist).
+        C{permissions} (C{None}: the class does not exist).
         """
         if not self.may(permissions, operation):
             raise permission_denied()
@@ -57,7 +57,7 @@ class Access:
     def may(self, permissions: Mapping[str, Any] | None, operation: str) -> bool:
         """
         Whether these rights allow C{operation} on a class with
-        C{permissions} (L{None}: the class does not exist).
+        C{permissions} (C{None}: the class does not exist).
         """
         if self.master:
             return True

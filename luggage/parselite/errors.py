@@ -37,7 +37,7 @@ class ParseFailure(Exception):
     """
     A request the server refuses: an HTTP status and Parse's error body.
 
-    C{code} is L{None} for the few answers Parse Server gives without one
+    C{code} is C{None} for the few answers Parse Server gives without one
     (C{403 {"error": "unauthorized"}}).
     """
 

@@ -42,7 +42,7 @@ class Query:
     skip: int
     count: bool
     #: The only fields to answer with (besides the built-in ones), or
-    #: L{None} for all.
+    #: C{None} for all.
     keys: tuple[str, ...] | None = None
 
 

@@ -79,7 +79,7 @@ def new_object_id() -> str:
 
 def parse_type(value: Any) -> str | None:
     """
-    The Parse type of a JSON value (L{None} for C{null}, which fits any).
+    The Parse type of a JSON value (C{None} for C{null}, which fits any).
     """
     if value is None:
         return None
@@ -189,7 +189,7 @@ class ObjectStore:
     ) -> None:
         """
         Add C{fields} to an existing class, and set its C{permissions}
-        unless L{None}.
+        unless C{None}.
         """
         with self._transaction():
             if self.permissions(app, class_name) is None:
@@ -220,7 +220,7 @@ class ObjectStore:
 
     def permissions(self, app: str, class_name: str) -> dict[str, Any] | None:
         """
-        The class-level permissions of a class; L{None} if there is no such
+        The class-level permissions of a class; C{None} if there is no such
         class.
         """
         row = self._db.execute(

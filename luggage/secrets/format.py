@@ -191,7 +191,7 @@ class Table:
 
 def read_table(document: Mapping[str, Any], source: str) -> Table | None:
     """
-    The file's C{[secrets]} table; L{None} if it has no secrets at all.
+    The file's C{[secrets]} table; C{None} if it has no secrets at all.
 
     @raise SecretsError: when it is malformed or of another version, or
         missing while values are encrypted.
