@@ -24,11 +24,12 @@ from boredbot.diary import load_ring
 from boredbot.provision import provision_embedded
 from boredbot.schema import LINES, POSTED, SEQ
 from luggage.parse.client import ParseAccount, ParseClient, format_date
-from luggage.parselite import ObjectStore, ParseApp, ParseLite
+from luggage.parselite import ParseApp
 from luggage.parselite.access import OPEN_PERMISSIONS
 from luggage.secret import Secret
+from luggage.testing import InMemoryParse
 
-BASE_URL = "http://parse.invalid/parse"
+BASE_URL = InMemoryParse.URL
 UPDATES = ParseAccount(
     "updates", BASE_URL, "updates-app", Secret("updates-rest-key-1234")
 )
@@ -54,22 +55,21 @@ def mounted(resource: IResource, name: bytes = b"parse") -> Resource:
     return root
 
 
-class EmbeddedParse:
+class EmbeddedParse(InMemoryParse):
     """
     The embedded Parse server hosting the bot's two apps, in memory, behind
-    a StubTreq, on a Clock; provisioned as the bot needs unless told not
-    to be.
+    a StubTreq, on a Clock (luggage's double); provisioned as the bot needs
+    unless told not to be.
     """
 
     def __init__(self, provisioned: bool = True, retention: int = RETENTION) -> None:
-        self.clock = Clock()
-        self.clock.advance(START)
-        self.store = ObjectStore.open(":memory:", self.clock)
+        clock = Clock()
+        clock.advance(START)
         apps = [
             ParseApp(a.application_id, a.rest_api_key, MASTER_KEYS[a.name])
             for a in (UPDATES, MOOD)
         ]
-        self.http = StubTreq(mounted(ParseLite(self.store, apps).resource()))
+        super().__init__(apps, clock)
         if provisioned:
             for account in (UPDATES, MOOD):
                 provision_embedded(
@@ -80,19 +80,11 @@ class EmbeddedParse:
                     retention,
                 )
 
-    def client(self, account: ParseAccount, timeout: float = 10.0) -> ParseClient:
-        """
-        A Parse client for C{account}, talking to this server.
-        """
-        return ParseClient(account, self.http, self.clock, timeout)
-
     def master(self, account: ParseAccount) -> ParseClient:
         """
         A Parse client with C{account}'s master key.
         """
-        return ParseClient(
-            account, self.http, self.clock, master_key=MASTER_KEYS[account.name]
-        )
+        return self.client(account, master=True)
 
     def write_line(self, fields: dict[str, Any]) -> None:
         """
