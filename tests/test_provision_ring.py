@@ -9,6 +9,7 @@ one request at a time.
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 from helpers import (
@@ -238,11 +239,13 @@ class _DestroysAfterBatch(Resource):
             )
         ]
         self._server = ParseLite(parse.store, apps).resource()
-        self._doomed: set[int] = set()
+        # The channels themselves, weakly: an id() is reused once its
+        # object is gone, which would doom a new connection too.
+        self._doomed: weakref.WeakSet[Any] = weakref.WeakSet()
         self.lost = 0
 
     def render(self, request: Any) -> Any:
-        channel = id(request.channel)
+        channel = request.channel
         if channel in self._doomed:
             self.lost += 1
             request.channel.transport.abortConnection()
