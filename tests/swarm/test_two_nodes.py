@@ -125,7 +125,7 @@ def stack(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]
     config = folder / "lab.toml"
     config.write_bytes((ROOT / "deploy" / "swarm" / "demo.toml").read_bytes())
     public = _secrets("keygen", str(key)).split("public key: ")[1].strip()
-    demo_key = str(ROOT / "deploy" / "environments" / "demo.key")
+    demo_key = str(ROOT / "boredbot_deploy" / "environments" / "demo.key")
     _secrets("recipients", "add", str(config), "--name", "lab", "--public-key", public,
              "--key-file", demo_key)  # fmt: skip
     _secrets(
@@ -398,7 +398,10 @@ def _ring(stack: Stack) -> list[dict[str, Any]]:
 
 def test_the_key_on_node_2_is_only_in_its_tasks_secrets(lab: Lab, stack: Stack) -> None:
     key = Path(stack.env["KEY_FILE"]).read_text("ascii").strip()
-    assert key != (ROOT / "deploy" / "environments" / "demo.key").read_text().strip()
+    assert (
+        key
+        != (ROOT / "boredbot_deploy" / "environments" / "demo.key").read_text().strip()
+    )
     # Web tasks on node 2 again.
     docker("service", "update", "--detach", "--force", stack.service("web"))
     stack.wait_update("web", {"completed"}, timeout=240)
