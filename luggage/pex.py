@@ -427,8 +427,7 @@ def _refuse_a_tree_unlike_its_commit(config: PexConfig, tracked: list[str]) -> N
         cwd=config.project,
     )
     packages = {Path(name).parent for name in tracked if name.endswith("__init__.py")}
-    if config.package_data is not None:
-        packages.add(Path(config.package_data))
+    data = None if config.package_data is None else Path(config.package_data)
     changed, untracked = [], []
     entries = iter(status.split("\0"))
     for entry in entries:
@@ -438,7 +437,12 @@ def _refuse_a_tree_unlike_its_commit(config: PexConfig, tracked: list[str]) -> N
         if code[0] in "RC":
             next(entries, None)  # a rename names its source next
         if code == "??":
-            if Path(name).parent in packages:
+            path = Path(name)
+            if path.parent == data:
+                # Of the environments' folder, only those the pex takes.
+                if path.suffix == ".toml" and path.stem in config.environments:
+                    untracked.append(name)
+            elif path.parent in packages:
                 untracked.append(name)
         else:
             changed.append(name)

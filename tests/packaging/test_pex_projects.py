@@ -126,3 +126,27 @@ def test_outside_git_it_asks_for_the_time_in_one_line(
         "luggage.pex: wheel: outside a git checkout, set SOURCE_DATE_EPOCH (the time,"
         " in seconds since 1970, to stamp the build with: the commit's)"
     )
+
+
+def test_of_the_environments_only_those_the_pex_takes_count(project: Path) -> None:
+    # An environment file someone is still writing, not one pex.toml names,
+    # is no part of the build; one it names, left untracked, is refused.
+    (project / "tiny" / "envs").mkdir()
+    (project / "tiny" / "envs" / "__init__.py").write_text("")
+    (project / "tiny" / "envs" / "demo.toml").write_text("a = 1\n")
+    with (project / "pex.toml").open("a") as config:
+        config.write('package_data = "tiny/envs"\nenvironments = ["demo", "prod"]\n')
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "environments")
+    (project / "tiny" / "envs" / "mine.toml").write_text("b = 2\n")
+    # (From an empty wheelhouse: past the tree's check, it fails at once.)
+    empty = project.parent / "empty-wheelhouse"
+    empty.mkdir()
+    done = _luggage_pex(project, "build", "--wheelhouse", str(empty))
+    assert "luggage.pex: fetch:" in done.stderr, done.stderr
+    (project / "tiny" / "envs" / "prod.toml").write_text("c = 3\n")
+    done = _luggage_pex(project, "build")
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith(
+        "(add and commit them, or remove them): tiny/envs/prod.toml"
+    )
