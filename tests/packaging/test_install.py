@@ -7,6 +7,7 @@ write the plugin cache.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,22 @@ def _run(argv: list[str], cwd: Path, unprivileged: bool = False) -> str:
     )
     assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
+
+
+def _tracked_tree(folder: Path) -> Path:
+    # The project as git tracks it (with what the work tree changed), and
+    # nothing else: no build/ of an earlier setuptools run, whose stale
+    # packages a wheel built in place would carry.
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return folder
 
 
 def _venv(folder: Path, *install: str) -> Path:
@@ -78,7 +95,7 @@ def _assert_plugin_listed(
 
 @pytest.mark.slow
 def test_wheel_install_finds_plugin_also_for_unprivileged_user(tmp_path: Path) -> None:
-    bin_folder = _venv(tmp_path / "venv", str(ROOT))
+    bin_folder = _venv(tmp_path / "venv", str(_tracked_tree(tmp_path / "source")))
     plugins = _plugins_folder(bin_folder)
     # Ours is a module beside Twisted's own package file, which it must not
     # replace, and no plugin cache was shipped.
