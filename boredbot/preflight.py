@@ -25,6 +25,7 @@ from attrs import frozen
 
 from luggage.parse.client import ParseAccount
 from luggage.parse.errors import OPERATION_FORBIDDEN
+from luggage.urlopen import NoRedirects
 
 from .schema import PROBES as _PROBES
 
@@ -98,18 +99,11 @@ def check_account(
     return None
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect is answered as it came (an HTTPError with its 3xx code):
-    # following it would send the keys wherever it points.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 #: Direct connections only, as the bot's own client (Twisted's Agent) makes
 #: them: urllib would otherwise honour HTTP(S)_PROXY, and the check could
 #: take a route the bot never does. No proxy is supported, and no redirect
 #: is followed, as the bot's client follows none.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirects())
 
 #: The most of an answer the check reads: it needs only the error's code.
 _MOST = 64 * 1024

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..urlopen import NoRedirects
 from .debversion import DebianVersion, InvalidDebianVersion
 
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
@@ -158,7 +159,9 @@ def pending(
 
 def _get(url: str, limit: int) -> bytes:
     try:
-        with urllib.request.build_opener(_NoRedirects).open(url, timeout=60) as answer:
+        # A mirror that redirects is answered as it is: the index is checked
+        # by hash, but the address said is the address asked.
+        with urllib.request.build_opener(NoRedirects).open(url, timeout=60) as answer:
             body: bytes = answer.read(limit + 1)
     except urllib.error.HTTPError as error:
         raise CannotCheck(f"{url}: HTTP {error.code}") from None
@@ -168,14 +171,6 @@ def _get(url: str, limit: int) -> bytes:
     if len(body) > limit:
         raise CannotCheck(f"{url}: larger than {limit} bytes")
     return body
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A mirror that redirects is answered as it is: a redirect is not
-    # followed (the index is checked by hash, but the address said is the
-    # address asked).
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 def verified_release(signed: bytes, keyring: Path = KEYRING) -> str:

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from luggage.urlopen import NoRedirects
+
 
 def answers(url: str) -> bool:
     """
@@ -134,7 +136,7 @@ def http(
         request.add_header(name, value)
     if data is not None:
         request.add_header("Content-Type", "application/json")
-    opener = urllib.request.build_opener(_NoRedirects)
+    opener = urllib.request.build_opener(NoRedirects)
     try:
         with opener.open(request, timeout=timeout) as response:
             status, answer_headers, raw = (
@@ -149,11 +151,6 @@ def http(
     except ValueError:
         parsed = raw.decode("utf-8", "replace")
     return status, dict(answer_headers.items()), parsed
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
 
 
 def eventually(check: Any, timeout: float = 30.0, interval: float = 0.2) -> Any:
