@@ -111,14 +111,13 @@ def of_image(image: str, labels: Sequence[str] = ()) -> Contents:
     (KEY=VALUE).
     """
     label_args = [arg for label in labels for arg in ("--label", label)]
-    image_id = (
-        _docker(["image", "inspect", "--format", "{{.Id}}", image])
-        if _has(image)
-        else ""
-    )
-    if not image_id:
+    inspect = ["docker", "image", "inspect", "--format", "{{.Id}}", image]
+    found = subprocess.run(inspect, capture_output=True, text=True, check=False)
+    if found.returncode == 0:
+        image_id = found.stdout.strip()
+    else:
         _docker(["pull", "--quiet", image])
-        image_id = _docker(["image", "inspect", "--format", "{{.Id}}", image])
+        image_id = _docker(inspect[1:])
     # A container needs a command to be created: any will do, none runs.
     container = _docker(["create", *label_args, "--entrypoint", "/nonexistent", image])
     try:
@@ -139,15 +138,6 @@ def of_image(image: str, labels: Sequence[str] = ()) -> Contents:
         _docker(["rm", container])
     contents.image_id = image_id
     return contents
-
-
-def _has(image: str) -> bool:
-    return (
-        subprocess.run(
-            ["docker", "image", "inspect", image], capture_output=True, check=False
-        ).returncode
-        == 0
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
