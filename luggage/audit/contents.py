@@ -62,6 +62,15 @@ def read_filesystem(stream: IO[bytes]) -> Contents:
     """
     The contents of a filesystem given as a tar stream.
     """
+    try:
+        return _read_filesystem(stream)
+    except (tarfile.TarError, EOFError) as problem:
+        raise CannotCheck(
+            f"the image's files are not a tar stream: {problem}"
+        ) from None
+
+
+def _read_filesystem(stream: IO[bytes]) -> Contents:
     contents = Contents()
     links: dict[str, str] = {}
     release: dict[str, str] = {}
