@@ -31,7 +31,15 @@ from helpers.bot import DEMO_KEY, write_config  # noqa: E402
 def _build(output: Path, *extra: str) -> float:
     began = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "luggage.pex", "build", "--output", str(output), *extra],
+        [
+            sys.executable,
+            "-m",
+            "luggage_tools.pex",
+            "build",
+            "--output",
+            str(output),
+            *extra,
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -112,7 +120,7 @@ def main() -> None:
         print("building online (fetching from the index)...", flush=True)
         online = _build(pex)
         wheelhouse = folder / "wheelhouse"
-        fetch = [sys.executable, "-m", "luggage.pex", "fetch", "--wheelhouse"]
+        fetch = [sys.executable, "-m", "luggage_tools.pex", "fetch", "--wheelhouse"]
         subprocess.run(
             [*fetch, str(wheelhouse)], cwd=ROOT, check=True, capture_output=True
         )

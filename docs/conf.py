@@ -27,9 +27,10 @@ intersphinx_mapping: dict[str, object] = {}
 pydoctor_args = [
     "--quiet",
     "--html-output={outdir}/api",
-    "--project-name=luggage",
+    "--project-name=luggage (txluggage and txluggage-tools)",
     "--docformat=epytext",
     f"--project-base-dir={_ROOT}",
-    str(_ROOT / "luggage"),
+    str(_ROOT / "luggage" / "src" / "luggage"),
+    str(_ROOT / "luggage-tools" / "src" / "luggage_tools"),
 ]
 pydoctor_url_path = "api/"

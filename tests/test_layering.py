@@ -6,10 +6,14 @@ this deployment, and the product is handed its configuration.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 from pathlib import Path
 
 import boredbot
 import luggage
+import luggage_tools
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _imported(package: Path) -> set[tuple[str, str]]:
@@ -33,8 +37,20 @@ def _folder(module: object) -> Path:
 def test_luggage_imports_neither_boredbot_nor_its_deployment() -> None:
     offenders = {
         (file, name)
-        for file, name in _imported(_folder(luggage))
+        for package in (luggage, luggage_tools)
+        for file, name in _imported(_folder(package))
         if name in ("boredbot", "boredbot_deploy", "deploy")
+    }
+    assert offenders == set()
+
+
+def test_the_runtime_imports_no_build_tool() -> None:
+    # The pex carries luggage, not luggage_tools (tests/packaging/test_pex.py).
+    offenders = {
+        (file, name)
+        for package in (boredbot, luggage)
+        for file, name in _imported(_folder(package))
+        if name == "luggage_tools"
     }
     assert offenders == set()
 
@@ -42,9 +58,22 @@ def test_luggage_imports_neither_boredbot_nor_its_deployment() -> None:
 def test_luggage_names_no_boredbot() -> None:
     # Not in a default, a path, a message or a docstring: a second service
     # takes luggage as it is.
-    for path in _folder(luggage).rglob("*"):
-        if path.is_file() and path.suffix in (".py", ".txt", ".toml", ".html"):
-            assert "boredbot" not in path.read_text("utf-8").lower(), path
+    # Nor in its distributions' folders: metadata, README, changelog, tests.
+    for folder in (ROOT / "luggage", ROOT / "luggage-tools"):
+        for path in folder.rglob("*"):
+            if path.suffix in (".py", ".txt", ".toml", ".md", ".html"):
+                assert "boredbot" not in path.read_text("utf-8").lower(), path
+
+
+def test_the_installed_luggage_names_no_boredbot() -> None:
+    # What txluggage installed (a wheel, under tox), its metadata included.
+    for name in ("txluggage", "txluggage-tools"):
+        distribution = importlib.metadata.distribution(name)
+        assert "boredbot" not in (distribution.read_text("METADATA") or "").lower()
+        requirements = distribution.requires or []
+        assert not [r for r in requirements if "boredbot" in r.lower()]
+    for path in Path(luggage.__path__[0]).rglob("*.py"):
+        assert "boredbot" not in path.read_text("utf-8").lower(), path
 
 
 def test_boredbot_does_not_import_its_deployment() -> None:

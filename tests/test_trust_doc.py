@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 TRUST = ROOT / "docs" / "explanation" / "trust.rst"
-_NAMED = re.compile(r"``(tests/[\w/]+\.py)((?:::\w+)*)``")
+_NAMED = re.compile(r"``((?:luggage/|luggage-tools/)?tests/[\w/]+\.py)((?:::\w+)*)``")
 
 
 def _defined(module: ast.Module, path: list[str]) -> bool:

@@ -33,8 +33,8 @@ from helpers.docker import (
 from helpers.leftovers import RUN_ID, RUN_LABEL
 from helpers.release import release_key
 
-from luggage.audit import debian
-from luggage.audit.debian import CannotCheck
+from luggage_tools.audit import debian
+from luggage_tools.audit.debian import CannotCheck
 
 pytestmark = pytest.mark.slow
 

@@ -174,7 +174,7 @@ class Reader:
                 ["git", "-C", str(self.clone), "apply"], input=diff, check=True
             )
             # Committed there, as a reader's changes would be before a
-            # build (luggage.pex builds a commit, and refuses a tree unlike
+            # build (luggage_tools.pex builds a commit, and refuses a tree unlike
             # it).
             subprocess.run(
                 ["git", "-C", str(self.clone), "-c", "user.name=guides",

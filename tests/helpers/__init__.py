@@ -7,17 +7,13 @@ Twisted's Clock. Behind the stub runs the real embedded Parse server.
 
 from __future__ import annotations
 
-import shutil
 import socket
-import tempfile
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any
 
 from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase as TestCase
 from twisted.web.resource import IResource, Resource
 
 from boredbot.diary import load_ring
@@ -28,6 +24,7 @@ from luggage.parselite import ParseApp
 from luggage.parselite.access import OPEN_PERMISSIONS
 from luggage.secret import Secret
 from luggage.testing import InMemoryParse
+from luggage.testing import scratch_folder as scratch_folder
 
 BASE_URL = InMemoryParse.URL
 UPDATES = ParseAccount(
@@ -153,17 +150,6 @@ def resolve(
     if hasattr(result, "raiseException"):
         result.raiseException()
     return result
-
-
-def scratch_folder(case: TestCase) -> Path:
-    """
-    A new empty folder for a trial test case, removed after it. (Trial's own
-    C{mktemp} makes folders under the working directory, which under pytest
-    is the source tree.)
-    """
-    folder = Path(tempfile.mkdtemp(prefix="boredbot-test-"))
-    case.addCleanup(shutil.rmtree, folder, ignore_errors=True)
-    return folder
 
 
 def free_port() -> int:

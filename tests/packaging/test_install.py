@@ -1,5 +1,6 @@
 """
-Installing the project: a wheel install and an editable install both give a
+Installing the project (with luggage, its own distribution, beside it): a
+wheel install and an editable install both give a
 twistd that finds the boredbot plugin, including for a user who may not
 write the plugin cache.
 """
@@ -95,7 +96,15 @@ def _assert_plugin_listed(
 
 @pytest.mark.slow
 def test_wheel_install_finds_plugin_also_for_unprivileged_user(tmp_path: Path) -> None:
-    bin_folder = _venv(tmp_path / "venv", str(_tracked_tree(tmp_path / "source")))
+    # As README's run command: boredbot and luggage (its own distribution,
+    # txluggage); and the tools, whose plugin-cache writer an install runs.
+    source = _tracked_tree(tmp_path / "source")
+    bin_folder = _venv(
+        tmp_path / "venv",
+        str(source / "luggage"),
+        str(source / "luggage-tools"),
+        str(source),
+    )
     plugins = _plugins_folder(bin_folder)
     # Ours is a module beside Twisted's own package file, which it must not
     # replace, and no plugin cache was shipped.
@@ -108,7 +117,9 @@ def test_wheel_install_finds_plugin_also_for_unprivileged_user(tmp_path: Path) -
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # The installer writes the plugin cache, where it may...
-    report = _run([str(bin_folder / "python"), "-m", "luggage.plugincache"], elsewhere)
+    report = _run(
+        [str(bin_folder / "python"), "-m", "luggage_tools.plugincache"], elsewhere
+    )
     assert f"{plugins}: " in report and "cached" in report
     assert b"boredbot_plugin" in (plugins / "dropin.cache").read_bytes()
     # ...so a user who may not write there finds the plugin, silently, and
@@ -120,7 +131,12 @@ def test_wheel_install_finds_plugin_also_for_unprivileged_user(tmp_path: Path) -
         # Were the cache stale, that user could not rewrite it, and is told.
         (plugins / "boredbot_plugin.py").touch()
         stale = subprocess.run(
-            [*UNPRIVILEGED, str(bin_folder / "python"), "-m", "luggage.plugincache"],
+            [
+                *UNPRIVILEGED,
+                str(bin_folder / "python"),
+                "-m",
+                "luggage_tools.plugincache",
+            ],
             capture_output=True,
             text=True,
             check=False,
@@ -134,7 +150,9 @@ def test_wheel_install_finds_plugin_also_for_unprivileged_user(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_editable_install_finds_plugin(tmp_path: Path) -> None:
-    bin_folder = _venv(tmp_path / "venv", "--editable", str(ROOT))
+    bin_folder = _venv(
+        tmp_path / "venv", "--editable", str(ROOT / "luggage"), "--editable", str(ROOT)
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     _assert_plugin_listed(bin_folder, elsewhere)

@@ -29,13 +29,15 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "deploy" / "pex.toml"
 LOCK = ROOT / "deploy" / "requirements.lock"
+#: Twisted's plugin-cache writer (txluggage-tools'), which the pex does not carry.
+PLUGINCACHE = ROOT / "luggage-tools" / "src" / "luggage_tools" / "plugincache.py"
 #: Where nothing answers: an index or proxy here fails at once.
 NOWHERE = "http://127.0.0.1:9"
 
 
 def _luggage_pex(*argv: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "luggage.pex", "--config", str(CONFIG), *argv],
+        [sys.executable, "-m", "luggage_tools.pex", "--config", str(CONFIG), *argv],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
@@ -54,10 +56,17 @@ def _sha256(path: Path) -> str:
 def test_lock_agrees_with_setup_cfg() -> None:
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
-    wanted = [
+    required = [
         Requirement(line)
         for line in setup["options"]["install_requires"].strip().splitlines()
+        if not line.lstrip().startswith("#")
     ]
+    # txluggage is built from luggage/, not locked: its requirements are.
+    with open(ROOT / "luggage" / "pyproject.toml", "rb") as file:
+        luggage = tomllib.load(file)["project"]
+    assert {r.name for r in required} >= {luggage["name"]}
+    wanted = [r for r in required if r.name != luggage["name"]]
+    libraries = [Requirement(line) for line in luggage["dependencies"]]
     text = LOCK.read_text()
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", text, re.MULTILINE))
     pins = {canonicalize_name(name): version for name, version in pins.items()}
@@ -70,9 +79,10 @@ def test_lock_agrees_with_setup_cfg() -> None:
     }
     assert direct == {canonicalize_name(r.name) for r in wanted}, (
         "setup.cfg and deploy/requirements.lock disagree:"
-        " run python -m luggage.pex lock"
+        " run python -m luggage_tools.pex lock"
     )
-    for requirement in wanted:
+    assert canonicalize_name(luggage["name"]) not in pins
+    for requirement in wanted + libraries:
         pinned = pins[canonicalize_name(requirement.name)]
         assert requirement.specifier.contains(pinned), (requirement, pinned)
     assert "http" not in text  # no index is named: any mirror or wheelhouse will do
@@ -172,6 +182,12 @@ def test_pex_carries_its_configuration(
             and not name.endswith(".py")
         )  # fmt: skip
     assert environments == ["demo.key", "demo.toml", "production.toml"]
+    # luggage goes in, its build tools (txluggage-tools) do not.
+    with zipfile.ZipFile(builds[0]) as pex:
+        paths = [Path(name).parts for name in pex.namelist()]
+    packages = {parts[2] for parts in paths if parts[0] == ".deps" and len(parts) > 3}
+    assert "luggage" in packages and "boredbot" in packages
+    assert "luggage_tools" not in packages
 
 
 @pytest.mark.slow
@@ -218,7 +234,8 @@ def test_pex_unpacked_into_a_venv_runs_read_only(
     )
     assert unpack.returncode == 0, unpack
     cache = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "luggage.plugincache"],
+        # (The tool is not in the pex: it is run as a script, as the image does.)
+        [str(venv / "bin" / "python"), str(PLUGINCACHE)],
         cwd=tmp_path,
         capture_output=True,
         text=True,

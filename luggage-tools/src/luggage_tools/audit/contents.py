@@ -151,7 +151,7 @@ def of_image(image: str, labels: Sequence[str] = ()) -> Contents:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """
-    C{python -m luggage.audit.contents IMAGE [KEY=VALUE...]}: what IMAGE
+    C{python -m luggage_tools.audit.contents IMAGE [KEY=VALUE...]}: what IMAGE
     holds, as JSON on standard output (its container labelled so).
     """
     import sys
@@ -159,7 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments:
         print(
-            "usage: python -m luggage.audit.contents IMAGE [LABEL...]", file=sys.stderr
+            "usage: python -m luggage_tools.audit.contents IMAGE [LABEL...]",
+            file=sys.stderr,
         )
         return 2
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from luggage.audit import exceptions
+from luggage_tools.audit import exceptions
 
 TODAY = datetime.date(2026, 12, 2)
 

@@ -1,7 +1,7 @@
 """
 Write Twisted's plugin cache at install or build time::
 
-    python -m luggage.plugincache
+    python -m luggage_tools.plugincache
 
 Twisted finds twistd plugins by scanning C{twisted/plugins/} folders and
 keeps what it found in a C{dropin.cache} file beside them, rewriting it

@@ -167,7 +167,7 @@ class _HardenedChannel(HTTPChannel):
     def _respondToBadRequestAndDisconnect(self) -> None:  # noqa: N802
         # Twisted answers what it can't parse from the channel, with a bare
         # status line; this one says the same with the site's headers. (A
-        # private hook: tests/test_hardening.py fails if Twisted renames it.)
+        # private hook: luggage/tests/test_hardening.py fails if Twisted renames it.)
         headers = b"".join(
             b"%s: %s\r\n" % item for item in _site(self).response_headers.items()
         )

@@ -14,8 +14,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from luggage.audit import osv
-from luggage.audit.debian import CannotCheck
+from luggage_tools.audit import osv
+from luggage_tools.audit.debian import CannotCheck
 
 HERE = Path("advisory.yaml")
 

@@ -17,7 +17,7 @@ from luggage.secret import Secret
 
 def _lines(emit: object) -> list[dict[str, object]]:
     stream = io.StringIO()
-    log = Logger(namespace="boredbot.test", observer=JSONLinesObserver(stream))
+    log = Logger(namespace="luggage.test", observer=JSONLinesObserver(stream))
     emit(log)  # type: ignore[operator]
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
@@ -27,7 +27,7 @@ def test_an_event_is_one_json_line_with_its_fields() -> None:
         lambda log: log.error("update failed: {error}", error="boom", account="mood")
     )
     assert line["level"] == "error"
-    assert line["namespace"] == "boredbot.test"
+    assert line["namespace"] == "luggage.test"
     assert line["message"] == "update failed: boom"
     assert (line["error"], line["account"]) == ("boom", "mood")
     assert str(line["time"]).endswith("+00:00")

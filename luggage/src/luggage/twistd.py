@@ -34,7 +34,7 @@ class _QuietClientFactory(_HTTP11ClientFactory):
     # "Stopping factory" lines that bury the service's own log. Twisted
     # offers no public way to say so: HTTPConnectionPool makes its
     # factories from its _factory attribute, a private class whose noisy is
-    # True (Twisted 26.10). tests/test_twistd.py fails if either changes.
+    # True (Twisted 26.10). luggage/tests/test_twistd.py fails if either changes.
     noisy = False
 
 

@@ -1,7 +1,7 @@
 """
 Audit an image, or a release record's image, for known vulnerabilities::
 
-    python -m luggage.audit IMAGE|RELEASE --db DIR [--exceptions FILE]
+    python -m luggage_tools.audit IMAGE|RELEASE --db DIR [--exceptions FILE]
         [--mirror URL] [--security-mirror URL] [--record FILE]
         [--contents FILE] [--label KEY=VALUE]
 
@@ -11,7 +11,7 @@ distribution an advisory of DIR affects, an exception expired or
 unreadable. Exits 1 on any finding, 2 when it could not check (one line
 saying why), 0 when clean. C{--record} writes what was audited (when,
 which suites and database, the counts) as JSON; C{--contents} what the
-image holds, for its bill of materials (L{luggage.sbom}).
+image holds, for its bill of materials (L{luggage_tools.sbom}).
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     The command; its exit status.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m luggage.audit",
+        prog="python -m luggage_tools.audit",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,8 +1,8 @@
 """
 The CycloneDX 1.6 bill of materials of a whole image, from what
-L{luggage.audit.contents} read of it (JSON on standard input)::
+L{luggage_tools.audit.contents} read of it (JSON on standard input)::
 
-    python -m luggage.sbom --name NAME --version VERSION --timestamp EPOCH \
+    python -m luggage_tools.sbom --name NAME --version VERSION --timestamp EPOCH \
         < contents.json
 
 It lists the OS (the image's os-release), every installed Debian package
@@ -35,8 +35,8 @@ from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
-from luggage.audit.contents import Contents
-from luggage.audit.debian import installed, os_release
+from luggage_tools.audit.contents import Contents
+from luggage_tools.audit.debian import installed, os_release
 
 #: The namespace of the serial numbers (a UUID 5 of the image's ID).
 SERIALS = uuid.UUID("4b0c8ad2-6a43-5e0f-9c1e-2f6b1d0a7e53")
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     The command; its exit status.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m luggage.sbom",
+        prog="python -m luggage_tools.sbom",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

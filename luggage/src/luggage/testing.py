@@ -10,6 +10,9 @@ them the real thing.
   - L{result_of}: the result of a Deferred (or coroutine) once the stubs
     have delivered what it waits for; its failure raised. As
     C{SynchronousTestCase.successResultOf}, for any test runner.
+  - L{scratch_folder}: a new empty folder for a trial test case, removed
+    after it (trial's own C{mktemp} makes folders under the working
+    directory, which under pytest is the source tree).
 
 For example::
 
@@ -22,13 +25,17 @@ For example::
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Coroutine, Iterable
+from pathlib import Path
 from typing import Any
 
 from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 
 from .parse.client import ParseAccount, ParseClient
@@ -65,6 +72,15 @@ def result_of(
     if isinstance(result, Failure):
         result.raiseException()
     return result
+
+
+def scratch_folder(case: SynchronousTestCase) -> Path:
+    """
+    A new empty folder for C{case}, removed (with what it holds) after it.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="luggage-test-"))
+    case.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 class InMemoryParse:

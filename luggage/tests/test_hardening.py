@@ -86,8 +86,9 @@ def test_conditional_get() -> None:
 
 
 def _access_events(request: bytes, access_log: bool = True) -> list[dict[str, object]]:
-    from helpers.wire import exchange
+    from twisted.internet.address import IPv4Address
     from twisted.internet.task import Clock
+    from twisted.internet.testing import StringTransport
     from twisted.logger import capturedLogs
     from twisted.web.resource import Resource
 
@@ -98,8 +99,12 @@ def _access_events(request: bytes, access_log: bool = True) -> list[dict[str, ob
             return b"hello"
 
     site = HardenedSite(Hello(), access_log=access_log, reactor=Clock())
+    peer = IPv4Address("TCP", "203.0.113.5", 40000)
+    channel = site.buildProtocol(peer)
+    assert channel is not None
     with capturedLogs() as events:
-        exchange(site, request)
+        channel.makeConnection(StringTransport(peerAddress=peer))
+        channel.dataReceived(request)
     return [event for event in events if event.get("log_namespace") == "access"]
 
 

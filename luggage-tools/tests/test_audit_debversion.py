@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from luggage.audit.debversion import DebianVersion, InvalidDebianVersion
+from luggage_tools.audit.debversion import DebianVersion, InvalidDebianVersion
 
 ORDERED = [
     ("1.0~rc1", "1.0"),

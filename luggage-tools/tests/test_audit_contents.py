@@ -12,8 +12,8 @@ import tarfile
 
 import pytest
 
-from luggage.audit.contents import read_filesystem
-from luggage.audit.debian import CannotCheck
+from luggage_tools.audit.contents import read_filesystem
+from luggage_tools.audit.debian import CannotCheck
 
 DIST = "twisted-26.10.0.dist-info"
 

@@ -1,9 +1,9 @@
 """
 Build one reproducible pex from hash-locked requirements::
 
-    python -m luggage.pex lock                      # write the locks
-    python -m luggage.pex fetch --wheelhouse DIR    # fill a wheelhouse once
-    python -m luggage.pex build [--wheelhouse DIR]  # build, offline with DIR
+    python -m luggage_tools.pex lock                      # write the locks
+    python -m luggage_tools.pex fetch --wheelhouse DIR    # fill a wheelhouse once
+    python -m luggage_tools.pex build [--wheelhouse DIR]  # build, offline with DIR
 
 Parameters come from a TOML file (default C{deploy/pex.toml}). Every
 dependency is downloaded by pip in hash-checking mode, wheels only, into a
@@ -18,7 +18,10 @@ folder, is refused, naming them. Outside a git checkout (a container
 building from C{git archive} of a commit), every file there is taken, and
 C{SOURCE_DATE_EPOCH} must be given. The requirements are the project's
 C{[project]} table in C{pyproject.toml} (PEP 621), or its C{setup.cfg};
-environments shipped as package data are optional.
+environments shipped as package data are optional. Projects of the same
+repository that the project depends on (C{local_projects}, each a folder
+with a C{pyproject.toml}) are built into wheels the same way and go into
+the pex beside it; the lock holds their requirements, not them.
 
 Every step that installs or resolves runs on the Python the pex targets
 (C{python_version}): this one if it is that version, else C{pythonX.Y} on
@@ -76,6 +79,9 @@ class PexConfig:
     #: which of them go in; none if the project ships none.
     package_data: str | None
     environments: tuple[str, ...]
+    #: Folders of this repository holding projects the project depends on
+    #: (relative to it), built from their tracked files as it is.
+    local_projects: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, path: Path) -> PexConfig:
@@ -106,6 +112,7 @@ class PexConfig:
                 build_requirements=tuple(table["build_requirements"]),
                 package_data=table.get("package_data"),
                 environments=tuple(table.get("environments", ())),
+                local_projects=tuple(table.get("local_projects", ())),
             )
         except KeyError as missing:
             raise BuildError(str(path), f"missing {missing}") from None
@@ -137,7 +144,21 @@ def lock(config: PexConfig) -> None:
     """
     source = requirements_source(config.project)
     _say(f"locking the requirements of {config.project / source}")
-    _compile(config, source, config.requirements_lock)
+    # The local projects resolve from their folders, and their own
+    # requirements are locked; they themselves are built, not locked.
+    names = [local_project_name(config, folder) for folder in config.local_projects]
+    _compile(
+        config,
+        source,
+        config.requirements_lock,
+        extra=[
+            "-",
+            *(argument for name in names for argument in ("--no-emit-package", name)),
+        ]
+        if names
+        else [],
+        stdin="".join(f"./{folder}\n" for folder in config.local_projects) or None,
+    )
     _say(f"locking the build requirements: {', '.join(config.build_requirements)}")
     _compile(
         config,
@@ -148,16 +169,35 @@ def lock(config: PexConfig) -> None:
     _say(f"wrote {config.requirements_lock} and {config.build_requirements_lock}")
 
 
+def local_project_name(config: PexConfig, folder: str) -> str:
+    """
+    The distribution name of the local project in C{folder}, from its
+    C{pyproject.toml}.
+    """
+    path = config.project / folder / "pyproject.toml"
+    try:
+        with open(path, "rb") as file:
+            return str(tomllib.load(file)["project"]["name"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as problem:
+        raise BuildError(
+            "lock", f"local project {folder}: no [project] name in {path}: {problem}"
+        ) from None
+
+
 def _compile(
-    config: PexConfig, source: str, output: Path, stdin: str | None = None
+    config: PexConfig,
+    source: str,
+    output: Path,
+    stdin: str | None = None,
+    extra: Sequence[str] = (),
 ) -> None:
     # For every platform, pinned with the hashes of every file; the output
     # named relative to the project, as its header records the command.
     _run(
         "lock",
         [
-            *_uv(), "pip", "compile", source, "--generate-hashes", "--universal",
-            "--python-version", config.python_version, "--quiet",
+            *_uv(), "pip", "compile", source, *extra, "--generate-hashes",
+            "--universal", "--python-version", config.python_version, "--quiet",
             "-o", str(output.relative_to(config.project)),
         ],
         cwd=config.project,
@@ -220,7 +260,7 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
         wheelhouse = checked
         pins = work / "pins.txt"
         pins.write_text(_pins(config.requirements_lock))
-        wheel = _project_wheel(config, wheelhouse, work)
+        wheels = _project_wheels(config, wheelhouse, work)
         config.output.parent.mkdir(parents=True, exist_ok=True)
         _say(f"building {config.output}, which runs {config.console_script}")
         _run(
@@ -229,7 +269,7 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
                 sys.executable,
                 "-m",
                 "pex",
-                str(wheel),
+                *map(str, wheels),
                 "-r",
                 str(pins),
                 "--no-pypi",
@@ -301,14 +341,16 @@ def _pins(lock_file: Path) -> str:
     return "\n".join(pins) + "\n"
 
 
-def _project_wheel(config: PexConfig, wheelhouse: Path, work: Path) -> Path:
+def _project_wheels(config: PexConfig, wheelhouse: Path, work: Path) -> list[Path]:
+    # The project's wheel, then each local project's, from the staged copy.
     source = work / "source"
     _stage(config, source)
     epoch = _source_date_epoch(config)
     builder = work / "builder"
     _say(
-        "building the project's wheel from its tracked files"
-        f" (SOURCE_DATE_EPOCH={epoch})"
+        "building the project's wheel"
+        + "".join(f", and {folder}'s" for folder in config.local_projects)
+        + f" from their tracked files (SOURCE_DATE_EPOCH={epoch})"
     )
     _run("wheel", [target_python(config), "-m", "venv", str(builder)])
     python = str(builder / "bin" / "python")
@@ -329,27 +371,32 @@ def _project_wheel(config: PexConfig, wheelhouse: Path, work: Path) -> Path:
             str(config.build_requirements_lock),
         ],
     )
-    wheels = work / "wheels"
-    _run(
-        "wheel",
-        [
-            python,
-            "-m",
-            "pip",
+    built = []
+    for index, folder in enumerate(("", *config.local_projects)):
+        wheels = work / "wheels" / str(index)
+        if not (source / folder / "pyproject.toml").exists():
+            raise BuildError("wheel", f"local project {folder}: no pyproject.toml")
+        _run(
             "wheel",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "-w",
-            str(wheels),
-            str(source),
-        ],
-        env={"SOURCE_DATE_EPOCH": epoch, "PYTHONHASHSEED": "0"},
-    )
-    [wheel] = wheels.glob("*.whl")
-    return wheel
+            [
+                python,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "-w",
+                str(wheels),
+                str(source / folder),
+            ],
+            env={"SOURCE_DATE_EPOCH": epoch, "PYTHONHASHSEED": "0"},
+        )
+        [wheel] = wheels.glob("*.whl")
+        built.append(wheel)
+    return built
 
 
 def _stage(config: PexConfig, source: Path) -> None:
@@ -489,14 +536,16 @@ def _run(
 
 
 def _say(message: str) -> None:
-    print(f"luggage.pex: {message}", flush=True)
+    print(f"luggage_tools.pex: {message}", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """
     The command; its exit status.
     """
-    parser = argparse.ArgumentParser(prog="python -m luggage.pex", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m luggage_tools.pex", description=__doc__
+    )
     parser.add_argument("--config", default="deploy/pex.toml", type=Path)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("lock", help="write the hash-locked requirements")
@@ -517,7 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 config = replace(config, output=arguments.output.resolve())
             build(config, arguments.wheelhouse)
     except BuildError as problem:
-        print(f"luggage.pex: {problem}", file=sys.stderr)
+        print(f"luggage_tools.pex: {problem}", file=sys.stderr)
         return 1
     return 0
 

@@ -7,7 +7,6 @@ it; no key needed where there is no secret.
 from __future__ import annotations
 
 import tomlkit
-from helpers import scratch_folder
 from nacl.public import PrivateKey
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -15,6 +14,7 @@ from luggage.secrets import PrivateKeyError, SecretsError
 from luggage.secrets.edit import set_recipients, set_secret
 from luggage.secrets.keys import private_key_text
 from luggage.secrets.unlock import KeySources, has_secrets, unlock
+from luggage.testing import scratch_folder
 
 SOURCE = "service.toml"
 

@@ -24,7 +24,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..urlopen import NoRedirects
+from luggage.urlopen import NoRedirects
+
 from .debversion import DebianVersion, InvalidDebianVersion
 
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")

@@ -10,8 +10,8 @@ import lzma
 
 import pytest
 
-from luggage.audit import debian
-from luggage.audit.debian import CannotCheck
+from luggage_tools.audit import debian
+from luggage_tools.audit.debian import CannotCheck
 
 STATUS = """\
 Package: libssl3t64

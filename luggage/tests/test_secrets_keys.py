@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import stat
 
-from helpers import scratch_folder
 from nacl.public import PrivateKey
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -19,6 +18,7 @@ from luggage.secrets.keys import (
     read_private_key_file,
     write_new_private_key,
 )
+from luggage.testing import scratch_folder
 
 
 class KeyFileTests(SynchronousTestCase):

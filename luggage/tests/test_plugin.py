@@ -6,7 +6,6 @@ and endpoints refused at start.
 
 from __future__ import annotations
 
-from helpers import scratch_folder
 from twisted.internet.testing import MemoryReactor
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
@@ -17,6 +16,7 @@ from luggage.plugin import (
     configuration_text,
     parse_toml,
 )
+from luggage.testing import scratch_folder
 
 
 class _Options(OneLineOptions):

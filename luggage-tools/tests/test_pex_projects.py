@@ -1,5 +1,5 @@
 """
-luggage.pex for a project that is not this one: requirements from a PEP 621
+luggage_tools.pex for a project that is not this one: requirements from a PEP 621
 [project] table, no environments; a tree unlike its commit, or a module
 left untracked, refused before anything is fetched; outside git, one line
 asking for SOURCE_DATE_EPOCH.
@@ -18,7 +18,6 @@ import pytest
 #: Runs git, uv and pip (see the marker in pyproject.toml).
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 
 PYPROJECT = """\
 [build-system]
@@ -71,7 +70,7 @@ def _luggage_pex(
 ) -> subprocess.CompletedProcess[str]:
     config = str(project / "pex.toml")
     return subprocess.run(
-        [sys.executable, "-m", "luggage.pex", "--config", config, *argv],
+        [sys.executable, "-m", "luggage_tools.pex", "--config", config, *argv],
         cwd=project, env={**os.environ, **env}, capture_output=True, text=True,
         timeout=600, check=False,
     )  # fmt: skip
@@ -91,7 +90,7 @@ def test_a_tree_unlike_its_commit_is_refused_naming_the_files(project: Path) -> 
     done = _luggage_pex(project, "build")
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "luggage.pex: stage: the working tree differs from the commit (commit, or"
+        "luggage_tools.pex: stage: the working tree differs from the commit (commit, or"
         " build a clean checkout): tiny/__init__.py"
     )
     assert "fetching" not in done.stdout  # refused before anything was fetched
@@ -103,8 +102,8 @@ def test_an_untracked_module_is_refused_not_left_out(project: Path) -> None:
     done = _luggage_pex(project, "build")
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "luggage.pex: stage: untracked files in the packages' folders would be left"
-        " out (add and commit them, or remove them): tiny/helpers.py"
+        "luggage_tools.pex: stage: untracked files in the packages' folders would"
+        " be left out (add and commit them, or remove them): tiny/helpers.py"
     )
 
 
@@ -118,13 +117,13 @@ def test_outside_git_it_asks_for_the_time_in_one_line(
     }
     config = str(archive / "pex.toml")
     done = subprocess.run(
-        [sys.executable, "-m", "luggage.pex", "--config", config, "build"],
+        [sys.executable, "-m", "luggage_tools.pex", "--config", config, "build"],
         cwd=archive, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "luggage.pex: wheel: outside a git checkout, set SOURCE_DATE_EPOCH (the time,"
-        " in seconds since 1970, to stamp the build with: the commit's)"
+        "luggage_tools.pex: wheel: outside a git checkout, set SOURCE_DATE_EPOCH"
+        " (the time, in seconds since 1970, to stamp the build with: the commit's)"
     )
 
 
@@ -143,10 +142,53 @@ def test_of_the_environments_only_those_the_pex_takes_count(project: Path) -> No
     empty = project.parent / "empty-wheelhouse"
     empty.mkdir()
     done = _luggage_pex(project, "build", "--wheelhouse", str(empty))
-    assert "luggage.pex: fetch:" in done.stderr, done.stderr
+    assert "luggage_tools.pex: fetch:" in done.stderr, done.stderr
     (project / "tiny" / "envs" / "prod.toml").write_text("c = 3\n")
     done = _luggage_pex(project, "build")
     assert done.returncode == 1
     assert done.stderr.strip().endswith(
         "(add and commit them, or remove them): tiny/envs/prod.toml"
     )
+
+
+def test_a_local_project_is_built_beside_the_project_not_locked(project: Path) -> None:
+    # tiny depends on tinylib, a project of the same repository (src
+    # layout): the lock holds tinylib's requirements but not tinylib, and
+    # the pex carries both wheels, built from their tracked files.
+    library = project / "libs" / "tinylib"
+    (library / "src" / "tinylib").mkdir(parents=True)
+    (library / "pyproject.toml").write_text(
+        PYPROJECT.replace('name = "tiny"', 'name = "tinylib"').replace(
+            '"attrs >= 23.1"', '"tomlkit >= 0.12"'
+        )
+        + '\n[tool.setuptools.packages.find]\nwhere = ["src"]\n'
+    )
+    (library / "src" / "tinylib" / "__init__.py").write_text(
+        "import tomlkit\n\nGREETING = tomlkit.dumps({'from': 'tinylib'})\n"
+    )
+    (project / "pyproject.toml").write_text(
+        PYPROJECT.replace('"attrs >= 23.1"', '"attrs >= 23.1", "tinylib"')
+        + '\n[project.scripts]\ntiny = "tiny:main"\n'
+        + '\n[tool.setuptools]\npackages = ["tiny"]\n'
+    )
+    (project / "tiny" / "__init__.py").write_text(
+        "import tinylib\n\ndef main() -> None:\n    print(tinylib.GREETING, end='')\n"
+    )
+    with (project / "pex.toml").open("a") as config:
+        config.write('local_projects = ["libs/tinylib"]\n')
+    done = _luggage_pex(project, "lock")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lock = (project / "requirements.lock").read_text()
+    assert "tomlkit==" in lock and "attrs==" in lock
+    pinned = [line.split("==")[0] for line in lock.splitlines() if "==" in line]
+    assert "tinylib" not in pinned and "tomlkit" in pinned
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "a local project")
+    done = _luggage_pex(project, "build")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "building the project's wheel, and libs/tinylib's" in done.stdout
+    ran = subprocess.run(
+        ["python3.13", str(project / "dist" / "tiny.pex")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert (ran.returncode, ran.stdout) == (0, 'from = "tinylib"\n'), ran.stderr
