@@ -192,3 +192,42 @@ def test_a_local_project_is_built_beside_the_project_not_locked(project: Path) -
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert (ran.returncode, ran.stdout) == (0, 'from = "tinylib"\n'), ran.stderr
+
+
+def test_a_project_in_a_subfolder_checks_its_local_projects_too(tmp_path: Path) -> None:
+    # A repository holding a library and, in a folder of its own, a service
+    # built on it: a change in the library's tracked files is refused,
+    # named from the repository's root, before anything is fetched.
+    repository = tmp_path / "repository"
+    service = repository / "services" / "tiny"
+    library = repository / "libs" / "tinylib"
+    (service / "tiny").mkdir(parents=True)
+    (library / "tinylib").mkdir(parents=True)
+    (service / "pyproject.toml").write_text(
+        PYPROJECT.replace('"attrs >= 23.1"', '"tinylib"')
+    )
+    (service / "pex.toml").write_text(
+        PEX_TOML + 'local_projects = ["../../libs/tinylib"]\n'
+    )
+    (service / "tiny" / "__init__.py").write_text("")
+    (library / "pyproject.toml").write_text(
+        PYPROJECT.replace('name = "tiny"', 'name = "tinylib"')
+    )
+    (library / "tinylib" / "__init__.py").write_text("")
+    _git(repository, "init", "-q")
+    _git(repository, "add", "-A")
+    _git(repository, "commit", "-qm", "a service and its library")
+    (library / "tinylib" / "__init__.py").write_text("changed = True\n")
+    (library / "tinylib" / "new.py").write_text("")
+    done = _luggage_pex(service, "build")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "luggage_tools.pex: stage: the working tree differs from the commit (commit,"
+        " or build a clean checkout): libs/tinylib/tinylib/__init__.py"
+    )
+    assert "fetching" not in done.stdout
+    _git(repository, "commit", "-qam", "changed")
+    done = _luggage_pex(service, "build")
+    assert done.stderr.strip().endswith(
+        "(add and commit them, or remove them): libs/tinylib/tinylib/new.py"
+    )

@@ -247,7 +247,7 @@ def build(config: PexConfig, wheelhouse: Path | None = None) -> Path:
     started = time.monotonic()
     # Before anything is fetched: a tree unlike its commit is refused, and
     # outside git, a build with no time to stamp it with.
-    _tracked_files(config)
+    _check_sources(config)
     _source_date_epoch(config)
     with tempfile.TemporaryDirectory(prefix="luggage-pex-") as scratch:
         work = Path(scratch)
@@ -342,9 +342,8 @@ def _pins(lock_file: Path) -> str:
 
 
 def _project_wheels(config: PexConfig, wheelhouse: Path, work: Path) -> list[Path]:
-    # The project's wheel, then each local project's, from the staged copy.
-    source = work / "source"
-    _stage(config, source)
+    # The project's wheel, then each local project's, from staged copies.
+    staged = _stage(config, work)
     epoch = _source_date_epoch(config)
     builder = work / "builder"
     _say(
@@ -372,10 +371,11 @@ def _project_wheels(config: PexConfig, wheelhouse: Path, work: Path) -> list[Pat
         ],
     )
     built = []
-    for index, folder in enumerate(("", *config.local_projects)):
+    names = ("the project", *config.local_projects)
+    for index, (name, folder) in enumerate(zip(names, staged, strict=True)):
         wheels = work / "wheels" / str(index)
-        if not (source / folder / "pyproject.toml").exists():
-            raise BuildError("wheel", f"local project {folder}: no pyproject.toml")
+        if not (folder / "pyproject.toml").exists():
+            raise BuildError("wheel", f"local project {name}: no pyproject.toml")
         _run(
             "wheel",
             [
@@ -390,7 +390,7 @@ def _project_wheels(config: PexConfig, wheelhouse: Path, work: Path) -> list[Pat
                 "--no-index",
                 "-w",
                 str(wheels),
-                str(source / folder),
+                str(folder),
             ],
             env={"SOURCE_DATE_EPOCH": epoch, "PYTHONHASHSEED": "0"},
         )
@@ -399,32 +399,47 @@ def _project_wheels(config: PexConfig, wheelhouse: Path, work: Path) -> list[Pat
     return built
 
 
-def _stage(config: PexConfig, source: Path) -> None:
+def _source_folders(config: PexConfig) -> list[Path]:
+    # The project's folder, then each local project's (which may lie
+    # outside it, elsewhere in the same repository).
+    return [
+        config.project,
+        *((config.project / folder).resolve() for folder in config.local_projects),
+    ]
+
+
+def _stage(config: PexConfig, work: Path) -> list[Path]:
     # Only what git tracks, so no stray build output or local file slips in;
     # of the package data, only the chosen environments; modes normalised so
-    # that a checkout's umask does not change the wheel.
-    kept = 0
-    for name in _tracked_files(config):
-        path = Path(name)
-        if (
-            config.package_data is not None
-            and path.parent.as_posix() == config.package_data
-            and path.stem not in config.environments
-        ):
-            continue
-        target = source / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(config.project / path, target)
-        target.chmod(0o644)
-        kept += 1
+    # that a checkout's umask does not change the wheel. The project goes
+    # to work/source, each local project to work/local/<n>.
+    staged, kept = [], 0
+    for index, folder in enumerate(_source_folders(config)):
+        target_folder = work / "source" if index == 0 else work / "local" / str(index)
+        for name in _tracked_files(config, folder):
+            path = Path(name)
+            if (
+                index == 0
+                and config.package_data is not None
+                and path.parent.as_posix() == config.package_data
+                and path.stem not in config.environments
+            ):
+                continue
+            target = target_folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / path, target)
+            target.chmod(0o644)
+            kept += 1
+        staged.append(target_folder)
     if config.package_data is None:
         _say(f"staged {kept} tracked files")
-        return
-    found = {path.stem for path in (source / config.package_data).glob("*.toml")}
+        return staged
+    found = {path.stem for path in (staged[0] / config.package_data).glob("*.toml")}
     missing = set(config.environments) - found
     if missing:
         raise BuildError("stage", f"no environment {', '.join(sorted(missing))}")
     _say(f"staged {kept} tracked files; environments: {', '.join(config.environments)}")
+    return staged
 
 
 def _source_date_epoch(config: PexConfig) -> str:
@@ -443,38 +458,56 @@ def _source_date_epoch(config: PexConfig) -> str:
     ).strip()
 
 
-def _in_git(project: Path) -> bool:
-    return (project / ".git").exists()
+def _in_git(folder: Path) -> bool:
+    # In a checkout (the folder or one above it has .git), without asking
+    # git, which a container building from an archive need not have.
+    return any((above / ".git").exists() for above in (folder, *folder.parents))
 
 
-def _tracked_files(config: PexConfig) -> list[str]:
-    # In a checkout, what git tracks, as the commit has it; elsewhere (a
-    # container building from `git archive` of one commit) every file there.
-    project = config.project
-    if _in_git(project):
-        listed = _run("stage", ["git", "ls-files", "-z"], cwd=project)
+def _check_sources(config: PexConfig) -> None:
+    # Every folder the build takes files from is as its commit has it.
+    for folder in _source_folders(config):
+        if not folder.is_dir():
+            raise BuildError("stage", f"no folder {folder}")
+        _tracked_files(config, folder)
+
+
+def _tracked_files(config: PexConfig, folder: Path) -> list[str]:
+    # In a checkout, what git tracks under folder, as the commit has it;
+    # elsewhere (a container building from `git archive` of one commit)
+    # every file there. Named relative to folder.
+    if _in_git(folder):
+        listed = _run("stage", ["git", "ls-files", "-z"], cwd=folder)
         tracked = [name for name in listed.split("\0") if name]
-        _refuse_a_tree_unlike_its_commit(config, tracked)
+        _refuse_a_tree_unlike_its_commit(config, folder, tracked)
         return tracked
     return sorted(
-        path.relative_to(project).as_posix()
-        for path in project.rglob("*")
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
         if path.is_file()
     )
 
 
-def _refuse_a_tree_unlike_its_commit(config: PexConfig, tracked: list[str]) -> None:
+def _refuse_a_tree_unlike_its_commit(
+    config: PexConfig, folder: Path, tracked: list[str]
+) -> None:
     # The build is stamped with the commit's time and named by its ID: what
     # it holds must be the commit's. A tracked file changed, or a file left
     # untracked in a package's folder (a module a package would import,
-    # silently left out), is refused, naming them.
+    # silently left out), is refused, naming them (as git does: from the
+    # repository's root).
     status = _run(
         "stage",
-        ["git", "status", "--porcelain=v1", "-z", "--untracked-files=all"],
-        cwd=config.project,
+        ["git", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."],
+        cwd=folder,
     )
+    prefix = _run("stage", ["git", "rev-parse", "--show-prefix"], cwd=folder).strip()
     packages = {Path(name).parent for name in tracked if name.endswith("__init__.py")}
-    data = None if config.package_data is None else Path(config.package_data)
+    data = (
+        Path(config.package_data)
+        if config.package_data is not None and folder == config.project
+        else None
+    )
     changed, untracked = [], []
     entries = iter(status.split("\0"))
     for entry in entries:
@@ -484,7 +517,7 @@ def _refuse_a_tree_unlike_its_commit(config: PexConfig, tracked: list[str]) -> N
         if code[0] in "RC":
             next(entries, None)  # a rename names its source next
         if code == "??":
-            path = Path(name)
+            path = Path(name.removeprefix(prefix))
             if path.parent == data:
                 # Of the environments' folder, only those the pex takes.
                 if path.suffix == ".toml" and path.stem in config.environments:
