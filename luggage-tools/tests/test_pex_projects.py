@@ -231,3 +231,19 @@ def test_a_project_in_a_subfolder_checks_its_local_projects_too(tmp_path: Path) 
     assert done.stderr.strip().endswith(
         "(add and commit them, or remove them): libs/tinylib/tinylib/new.py"
     )
+
+
+def test_a_file_gitignore_hides_in_a_package_is_refused_too(project: Path) -> None:
+    # A data file a package reads, matched by .gitignore: as silently left
+    # out as one never added. Bytecode is not such a file.
+    (project / ".gitignore").write_text("*.key\n__pycache__/\n")
+    _git(project, "add", ".gitignore")
+    _git(project, "commit", "-qm", "ignore keys")
+    (project / "tiny" / "demo.key").write_text("a key the package reads\n")
+    (project / "tiny" / "__pycache__").mkdir()
+    (project / "tiny" / "__pycache__" / "x.cpython-313.pyc").write_bytes(b"")
+    done = _luggage_pex(project, "build")
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith(
+        "(add and commit them, or remove them): tiny/demo.key"
+    )

@@ -92,7 +92,7 @@ class PexConfig:
         try:
             with open(path, "rb") as file:
                 table = tomllib.load(file)
-        except (OSError, tomllib.TOMLDecodeError) as problem:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as problem:
             raise BuildError(str(path), str(problem)) from None
         project = path.resolve().parent
         while not (project / "pyproject.toml").exists():
@@ -127,7 +127,7 @@ def requirements_source(project: Path) -> str:
         with open(project / "pyproject.toml", "rb") as file:
             if "project" in tomllib.load(file):
                 return "pyproject.toml"
-    except (OSError, tomllib.TOMLDecodeError) as problem:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as problem:
         raise BuildError("lock", f"pyproject.toml: {problem}") from None
     if (project / "setup.cfg").exists():
         return "setup.cfg"
@@ -178,7 +178,13 @@ def local_project_name(config: PexConfig, folder: str) -> str:
     try:
         with open(path, "rb") as file:
             return str(tomllib.load(file)["project"]["name"])
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as problem:
+    except (
+        OSError,
+        UnicodeDecodeError,
+        tomllib.TOMLDecodeError,
+        KeyError,
+        TypeError,
+    ) as problem:
         raise BuildError(
             "lock", f"local project {folder}: no [project] name in {path}: {problem}"
         ) from None
@@ -493,12 +499,21 @@ def _refuse_a_tree_unlike_its_commit(
 ) -> None:
     # The build is stamped with the commit's time and named by its ID: what
     # it holds must be the commit's. A tracked file changed, or a file left
-    # untracked in a package's folder (a module a package would import,
-    # silently left out), is refused, naming them (as git does: from the
-    # repository's root).
+    # untracked (or ignored) in a package's folder (a module a package
+    # would import, a data file it reads, silently left out), is refused,
+    # naming them (as git does: from the repository's root).
     status = _run(
         "stage",
-        ["git", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."],
+        [
+            "git",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignored=matching",
+            "--",
+            ".",
+        ],
         cwd=folder,
     )
     prefix = _run("stage", ["git", "rev-parse", "--show-prefix"], cwd=folder).strip()
@@ -516,7 +531,13 @@ def _refuse_a_tree_unlike_its_commit(
         code, name = entry[:2], entry[3:]
         if code[0] in "RC":
             next(entries, None)  # a rename names its source next
-        if code == "??":
+        if code == "!!" and (
+            "__pycache__" in Path(name).parts or name.endswith((".pyc", ".pyo"))
+        ):
+            continue  # bytecode, which no build takes
+        if code in ("??", "!!"):
+            # Untracked, or ignored (a file .gitignore hides is left out
+            # as silently as one never added).
             path = Path(name.removeprefix(prefix))
             if path.parent == data:
                 # Of the environments' folder, only those the pex takes.
