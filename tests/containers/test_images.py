@@ -93,7 +93,7 @@ def test_images_are_labelled_and_the_sbom_is_what_the_pex_holds(commit: str) -> 
         assert member is not None
         digest = hashlib.sha256(member.read()).hexdigest()
     labels = json.loads(docker("inspect", "--format", "{{json .Config.Labels}}", IMAGE))
-    assert labels["io.boredbot.pex.sha256"] == digest
+    assert labels["io.txluggage.pex.sha256"] == digest
     # The SBOM deploy/create wrote: valid CycloneDX 1.6 (the strict schema),
     # the image's Debian packages, and as Python distributions exactly the
     # locked pins that apply on the image's Python, and the bot itself.
@@ -127,7 +127,8 @@ def test_images_are_labelled_and_the_sbom_is_what_the_pex_holds(commit: str) -> 
             found.group(3) is None or Marker(found.group(3)).evaluate(on_image)
         ):
             locked.add((_normalized(found.group(1)), found.group(2)))
-    assert components == locked | {("boredbot", "0.1.0")}
+    # What the lock pins, and the two projects built from this repository.
+    assert components == locked | {("boredbot", "0.1.0"), ("txluggage", "0.1.0")}
 
 
 @pytest.fixture

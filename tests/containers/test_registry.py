@@ -33,12 +33,12 @@ from luggage.secrets.keys import private_key_text
 pytestmark = pytest.mark.slow
 
 
-def _push(registry: str) -> dict[str, Any]:
+def _push(registry: str, **env: str) -> dict[str, Any]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short=12", "HEAD"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    path = push_release(registry)
+    path = push_release(registry, **env)
     assert path == ROOT / "dist" / f"release-{commit}.json"
     record = json.loads(path.read_text())
     assert record["commit"] == commit
@@ -66,8 +66,10 @@ def test_push_pull_by_digest_and_run_with_no_key_in_the_registry(
     assert image == f"{address}/boredbot@{release['digest']}"
     assert release["pex_sha256"] and release["revision"]
     assert (ROOT / release["sbom"]).exists()
-    # The same commit pushed again: the same digest.
-    assert _push(address)["digest"] == release["digest"]
+    # The same commit pushed again, under another name: the same digest,
+    # under that name (NAME names what is pushed too).
+    again = _push(address, NAME="boredbot-renamed")
+    assert again["image"] == f"{address}/boredbot-renamed@{release['digest']}"
     # Every local copy goes; the image comes back by its digest only.
     local = docker("image", "inspect", "--format", "{{.Id}}", image).strip()
     docker("rmi", "-f", local)

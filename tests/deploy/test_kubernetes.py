@@ -24,6 +24,7 @@ from boredbot.tap import Options
 from boredbot.unlock import DEFAULT_KEY_FILE, SERVICE, secret_reader
 from boredbot.web import ROUTES
 from luggage.secrets.unlock import KeySources
+from luggage_tools.image import read_image
 
 #: Starts real services or processes (see the marker in pyproject.toml).
 pytestmark = pytest.mark.slow
@@ -97,9 +98,9 @@ def test_pods_are_hardened_and_bounded(overlay: str) -> None:
 def test_the_bot_runs_as_the_image_and_its_options_expect(overlay: str) -> None:
     resources = _build(overlay)
     pods = _pods(resources)
-    exposed = re.search(r"^EXPOSE (\d+)$", _dockerfile(), re.M)
-    entrypoint = re.search(r"^ENTRYPOINT (\[.*\])$", _dockerfile(), re.M)
-    assert exposed and entrypoint and '"boredbot"]' in entrypoint.group(1)
+    # The image's port and entry point are the service's (deploy/image.toml).
+    image = read_image(ROOT / "deploy" / "image.toml")
+    assert image.entrypoint[-1] == "boredbot"
     known = _bot_options()
     key_folder, key_name = DEFAULT_KEY_FILE.rsplit("/", 1)
     health_routes = {"/healthz", "/readyz"}
@@ -113,7 +114,7 @@ def test_the_bot_runs_as_the_image_and_its_options_expect(overlay: str) -> None:
         metrics = args[args.index("--metrics") + 1]
         assert metrics == f"tcp:{ports['metrics']}"
         if name == "boredbot-web":
-            assert ports["http"] == int(exposed.group(1))
+            assert ports["http"] == image.port
             assert {"/healthz", "/readyz"} <= set(ROUTES)
         # Web probes on its page's port; the updater, which has no page, on
         # its metrics endpoint (which serves /healthz and /readyz too).

@@ -46,11 +46,12 @@ def require_engine() -> None:
         )
 
 
-def build_images() -> str:
+def build_images(project: str = ".") -> str:
     """
-    Build the base (if missing) and both images from HEAD; the commit's tag.
+    Build the base (if missing) and both images of the service in the
+    folder C{project} (boredbot's by default) from HEAD; the commit's tag.
     """
-    env = {"BASE": BASE}
+    env = {"BASE": BASE, "PROJECT": project}
     if CA_BUNDLE.exists():
         env["BUILD_CA_BUNDLE"] = str(CA_BUNDLE)
     for script in ("deploy/base-image", "deploy/create"):
@@ -91,7 +92,8 @@ def push_release(registry: str, root: Path = ROOT, **env: str) -> Path:
     )  # fmt: skip
     if done.returncode != 0:
         raise ProcessFailed(f"deploy/create failed:\n{done.stdout}{done.stderr}")
-    assert f"create: pushed {registry}/boredbot@sha256:" in done.stdout, done.stdout
+    name = env.get("NAME", "boredbot")
+    assert f"create: pushed {registry}/{name}@sha256:" in done.stdout, done.stdout
     [path] = [
         line.rsplit(" ", 1)[1]
         for line in done.stdout.splitlines()
