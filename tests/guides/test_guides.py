@@ -33,6 +33,8 @@ the environment L{Reader} gives the commands):
   PyPA's, which this machine can't clone;
 - the machine's CA bundle is given to image builds (C{BUILD_CA_BUNDLE}, as
   the images guide says for a network with a CA of its own: this one's);
+- the reader's git identity is given (C{GIT_AUTHOR_NAME} and the like),
+  as a reader's own configuration would;
 - the reader's own secrets (a master key, a REST key) are files the test
   writes before a guide that reads them (L{GIVEN}), and what a command
   asks at a terminal it reads from its standard input (L{TYPED}).
@@ -69,6 +71,7 @@ ORDER = (
     "howto/processes.rst",
     "howto/json-logs.rst",
     "howto/build-pex.rst",
+    "howto/own-service.rst",
     "howto/images.rst",
     "howto/release.rst",
     "howto/verify.rst",
@@ -202,6 +205,11 @@ class Reader:
             PATH=f"{venv / 'bin'}:{os.environ['PATH']}",
             VIRTUAL_ENV=str(venv),
             PIP_DISABLE_PIP_VERSION_CHECK="1",
+            # The reader's git knows who they are (a guide commits).
+            GIT_AUTHOR_NAME="A Reader",
+            GIT_AUTHOR_EMAIL="reader@example.org",
+            GIT_COMMITTER_NAME="A Reader",
+            GIT_COMMITTER_EMAIL="reader@example.org",
             PGHOST=str(postgres.folder),
             PGPORT=str(postgres.port),
             # No public registry: images build on the base the images guide

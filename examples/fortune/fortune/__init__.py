@@ -1,0 +1,3 @@
+"""
+fortune: an example service built on txluggage alone.
+"""
