@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 
 from luggage_tools.image import ImageError, main, read_image
 
-PEX_TOML = 'build_requirements_lock = "deploy/build.lock"\n'
+PEX_TOML = """\
+output = "dist/fortune.pex"
+console_script = "twistd"
+interpreter_constraint = "CPython==3.13.*"
+python_version = "3.13"
+pip_version = "26.2.1"
+requirements_lock = "deploy/requirements.lock"
+build_requirements_lock = "deploy/build.lock"
+build_requirements = ["pex"]
+"""
 
 
 def _project(tmp_path: Path, image: str, pex: str = PEX_TOML) -> Path:

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .pex import BuildError, PexConfig
+
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 _PLUGIN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -211,20 +213,11 @@ def _context(project: Path, pex_config: Path) -> tuple[tuple[str, ...], str]:
         project,
     )
     try:
-        with open(pex_config, "rb") as file:
-            table = tomllib.load(file)
-        local = [
-            (project / folder).resolve() for folder in table.get("local_projects", [])
-        ]
-        lock = (project / table["build_requirements_lock"]).resolve()
-    except (
-        OSError,
-        UnicodeDecodeError,
-        tomllib.TOMLDecodeError,
-        KeyError,
-        TypeError,
-    ) as problem:
-        raise ImageError(f"{pex_config}: {problem!r}") from None
+        config = PexConfig.read(pex_config)
+    except BuildError as problem:
+        raise ImageError(str(problem)) from None
+    local = [(config.project / folder).resolve() for folder in config.local_projects]
+    lock = config.build_requirements_lock.resolve()
 
     def relative(path: Path) -> str:
         try:
