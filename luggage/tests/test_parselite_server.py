@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import MASTER_KEYS, MOOD, UPDATES, EmbeddedParse, resolve
 from twisted.trial.unittest import SynchronousTestCase
+from twoapps import MASTER_KEYS, MOOD, UPDATES, two_apps
+
+from luggage.testing import result_of
 
 
 class RestTests(SynchronousTestCase):
     def setUp(self) -> None:
-        self.parse = EmbeddedParse()
+        self.parse = two_apps("notes", "lines")
 
     def _request(
         self, method: str, path: str, json: Any = None, headers: Any = None
@@ -23,17 +25,16 @@ class RestTests(SynchronousTestCase):
                 "X-Parse-Application-Id": UPDATES.application_id,
                 "X-Parse-REST-API-Key": UPDATES.rest_api_key.reveal(),
             }
-        response = resolve(
+        response = result_of(
             self.parse.http.request(
                 method, UPDATES.url + path, json=json, headers=headers
             ),
             self.parse.http,
         )
-        body = resolve(response.json(), self.parse.http)
+        body = result_of(response.json(), self.parse.http)
         return response.code, response.headers, body
 
     def test_create_answers_201_with_location(self) -> None:
-        self.parse.open_class(UPDATES, "notes")
         code, headers, body = self._request("POST", "/classes/notes", {"status": "x"})
         self.assertEqual(code, 201)
         self.assertEqual(set(body), {"objectId", "createdAt"})
@@ -43,7 +44,6 @@ class RestTests(SynchronousTestCase):
         )
 
     def test_update_answers_updated_at(self) -> None:
-        self.parse.open_class(UPDATES, "notes")
         _, _, created = self._request("POST", "/classes/notes", {"mood": "bored"})
         self.parse.clock.advance(2)
         code, _, body = self._request(
@@ -55,7 +55,6 @@ class RestTests(SynchronousTestCase):
         self.assertEqual(shown["mood"], "content")
 
     def test_missing_object_is_101(self) -> None:
-        self.parse.open_class(UPDATES, "notes")
         expected = (404, {"code": 101, "error": "Object not found."})
         code, _, body = self._request("GET", "/classes/notes/nothere123")
         self.assertEqual((code, body), expected)
@@ -107,26 +106,28 @@ class RestTests(SynchronousTestCase):
 
 class StoreFailureTests(SynchronousTestCase):
     def test_a_full_disk_is_a_500_and_one_log_line_every_ten_seconds(self) -> None:
-        from helpers import mounted
         from treq.testing import StubTreq
         from twisted.logger import capturedLogs
+        from twisted.web.resource import Resource
 
         from luggage.parse.client import ParseClient, ParseError
         from luggage.parselite import ParseApp, ParseLite
         from luggage.parselite.server import STORE_FAILURES_QUIET
 
-        parse = EmbeddedParse()
+        parse = two_apps("lines")
         now = [0.0]
         apps = [
             ParseApp(
                 UPDATES.application_id, UPDATES.rest_api_key, MASTER_KEYS["updates"]
             )
         ]
-        http = StubTreq(
-            mounted(ParseLite(parse.store, apps, monotonic=lambda: now[0]).resource())
+        root = Resource()
+        root.putChild(
+            b"parse", ParseLite(parse.store, apps, monotonic=lambda: now[0]).resource()
         )
+        http = StubTreq(root)
         client = ParseClient(UPDATES, http, parse.clock)
-        found = resolve(client.find("lines", limit=1), http).results[0]
+        found = result_of(client.create("lines", {"status": "as it was"}), http)
         # The database may grow no more: as a full disk, for SQLite.
         pages = parse.store._db.execute("PRAGMA page_count").fetchone()[0]
         parse.store._db.execute(f"PRAGMA max_page_count = {pages}")
@@ -135,7 +136,7 @@ class StoreFailureTests(SynchronousTestCase):
                 now[0] = step * 0.06
                 error = self.assertRaises(
                     ParseError,
-                    resolve,
+                    result_of,
                     client.update(
                         "lines", found["objectId"], {"status": "x" * 100_000}
                     ),
@@ -152,12 +153,12 @@ class StoreFailureTests(SynchronousTestCase):
         with capturedLogs() as events:
             self.assertRaises(
                 ParseError,
-                resolve,
+                result_of,
                 client.update("lines", found["objectId"], {"status": "y" * 100_000}),
                 http,
             )
         [line] = [e for e in events if "the store failed" in e.get("log_format", "")]
         self.assertIn("129 more time(s)", line["more"])
         # Nothing half-written: the object is as it was.
-        again = resolve(client.get("lines", found["objectId"]), http)
-        self.assertEqual(again.get("status"), found.get("status"))
+        again = result_of(client.get("lines", found["objectId"]), http)
+        self.assertEqual(again["status"], "as it was")
