@@ -13,6 +13,10 @@ them the real thing.
   - L{scratch_folder}: a new empty folder for a trial test case, removed
     after it (trial's own C{mktemp} makes folders under the working
     directory, which under pytest is the source tree).
+  - L{Canned} and L{Holding}: backends that misbehave on purpose, to serve
+    through a C{StubTreq}: one canned answer to every request (a 502 from
+    a proxy, a redirect, a body of the wrong shape), or no answer until
+    the test releases it (a timeout, a body that stalls).
 
 For example::
 
@@ -37,6 +41,7 @@ from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
 
 from .parse.client import ParseAccount, ParseClient
 from .parselite import ObjectStore, ParseApp, ParseLite
@@ -81,6 +86,58 @@ def scratch_folder(case: SynchronousTestCase) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="luggage-test-"))
     case.addCleanup(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+class Canned(Resource):
+    """
+    Answers every request with one status and body; records the requests
+    (L{requests}) and their bodies (L{bodies}).
+    """
+
+    isLeaf = True
+
+    def __init__(self, status: int = 200, body: bytes = b"{}") -> None:
+        super().__init__()
+        self.status = status
+        self.body = body
+        self.requests: list[Any] = []
+        self.bodies: list[bytes] = []
+
+    def render(self, request: Any) -> bytes:
+        self.requests.append(request)
+        self.bodies.append(request.content.read())
+        request.setResponseCode(self.status)
+        return self.body
+
+
+class Holding(Resource):
+    """
+    Takes every request and answers none until L{answer_all}; with
+    C{send_headers}, starts each answer and stalls in the middle of it.
+    """
+
+    isLeaf = True
+
+    def __init__(self, send_headers: bool = False) -> None:
+        super().__init__()
+        self.send_headers = send_headers
+        self.waiting: list[Any] = []
+
+    def render(self, request: Any) -> int:
+        self.waiting.append(request)
+        if self.send_headers:
+            request.setHeader(b"Content-Length", b"100")
+            request.write(b'{"results": [')
+        return NOT_DONE_YET
+
+    def answer_all(self, body: bytes) -> None:
+        """
+        Answer every request waiting with C{body}, and finish it.
+        """
+        waiting, self.waiting = self.waiting, []
+        for request in waiting:
+            request.write(body)
+            request.finish()
 
 
 class InMemoryParse:

@@ -6,10 +6,9 @@ caller as one typed error naming the account.
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
-from helpers import UPDATES, free_port, mounted, resolve
-from helpers.resources import Canned, Holding
 from treq.client import HTTPClient
 from treq.testing import StubTreq
 from twisted.internet import reactor
@@ -18,6 +17,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.client import Agent
 from twisted.web.resource import Resource
+from twoapps import UPDATES
 
 from luggage.parse.client import (
     ParseClient,
@@ -27,6 +27,20 @@ from luggage.parse.client import (
     is_safe_integer,
 )
 from luggage.secret import Secret
+from luggage.testing import Canned, Holding, result_of
+
+
+def mounted(resource: Resource) -> Resource:
+    root = Resource()
+    root.putChild(b"parse", resource)
+    return root
+
+
+def free_port() -> int:
+    # A loopback port nothing listens on now.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _client(
@@ -40,7 +54,7 @@ class RequestTests(SynchronousTestCase):
     def test_sends_keys_and_json(self) -> None:
         canned = Canned(201, b'{"objectId": "a", "createdAt": "t"}')
         client, http = _client(canned)
-        resolve(client.create("lines", {"status": "bored"}), http)
+        result_of(client.create("lines", {"status": "bored"}), http)
         request = canned.requests[0]
         self.assertEqual(request.method, b"POST")
         self.assertEqual(request.path, b"/parse/classes/lines")
@@ -54,7 +68,7 @@ class RequestTests(SynchronousTestCase):
     def test_query_parameters(self) -> None:
         canned = Canned(200, b'{"results": [], "count": 0}')
         client, http = _client(canned)
-        found = resolve(
+        found = result_of(
             client.find(
                 "lines", where={"a": 1}, order=["-createdAt", "a"], limit=3, count=True
             ),
@@ -78,7 +92,9 @@ class RequestTests(SynchronousTestCase):
 class RefusalTests(SynchronousTestCase):
     def _error(self, status: int, body: bytes) -> ParseError:
         client, http = _client(Canned(status, body))
-        return self.assertRaises(ParseError, resolve, client.get("current", "x"), http)
+        return self.assertRaises(
+            ParseError, result_of, client.get("current", "x"), http
+        )
 
     def test_parse_error_body(self) -> None:
         error = self._error(404, b'{"code": 101, "error": "Object not found."}')
@@ -115,23 +131,23 @@ class RefusalTests(SynchronousTestCase):
 
     def test_query_answer_without_results(self) -> None:
         client, http = _client(Canned(200, b'{"count": 1}'))
-        self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        self.assertRaises(ParseError, result_of, client.find("lines"), http)
 
     def test_answer_over_the_cap_is_refused(self) -> None:
         body = b'{"results": []' + b" " * 2000 + b"}"
         http = StubTreq(mounted(Canned(200, body)))
         client = ParseClient(UPDATES, http, Clock(), max_answer=1000)
-        error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        error = self.assertRaises(ParseError, result_of, client.find("lines"), http)
         self.assertEqual(
             error.message, "the server sent an answer larger than 1000 bytes"
         )
         under = ParseClient(UPDATES, http, Clock(), max_answer=len(body))
-        self.assertEqual(resolve(under.find("lines"), http).results, [])
+        self.assertEqual(result_of(under.find("lines"), http).results, [])
 
     def test_increment_sends_the_operation_and_answers_the_total(self) -> None:
         backend = Canned(200, b'{"count": 12, "updatedAt": "t"}')
         client, http = _client(backend)
-        total = resolve(client.increment("pokes", "abcdefghij", "count", 3), http)
+        total = result_of(client.increment("pokes", "abcdefghij", "count", 3), http)
         self.assertEqual(total, 12)
         self.assertEqual(backend.requests[0].method, b"PUT")
         self.assertEqual(
@@ -140,7 +156,7 @@ class RefusalTests(SynchronousTestCase):
         )
         backend.body = b'{"updatedAt": "t"}'
         self.assertRaises(
-            ParseError, resolve, client.increment("pokes", "x", "count", 1), http
+            ParseError, result_of, client.increment("pokes", "x", "count", 1), http
         )
 
 
@@ -219,7 +235,7 @@ class UntrustedAnswerTests(SynchronousTestCase):
                 client.update("lines", "x", {"seq": 1}),
                 client.create("lines", {"seq": 1}),
             ):
-                error = self.assertRaises(ParseError, resolve, call, http)
+                error = self.assertRaises(ParseError, result_of, call, http)
                 self.assertEqual(error.status, status)
                 self.assertIn("no request follows a redirect", error.message)
                 self.assertIn("elsewhere.invalid", error.message)
@@ -228,25 +244,25 @@ class UntrustedAnswerTests(SynchronousTestCase):
 
     def test_results_that_are_not_objects_are_a_malformed_answer(self) -> None:
         client, http = _client(Canned(200, b'{"results": [1, "two", null]}'))
-        error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        error = self.assertRaises(ParseError, result_of, client.find("lines"), http)
         self.assertIn("not objects", error.message)
         for body in (
             b'{"results": [{"mood": "x"}]}',
             b'{"results": [{"objectId": 5}]}',
         ):
             client, http = _client(Canned(200, body))
-            error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+            error = self.assertRaises(ParseError, result_of, client.find("lines"), http)
             self.assertIn("without an objectId", error.message)
 
     def test_a_write_answer_that_does_not_confirm_it_is_a_failure(self) -> None:
         for body in (b'{"results": [1]}', b"[]", b'{"updatedAt": 5}', b"null"):
             client, http = _client(Canned(200, body))
             error = self.assertRaises(
-                ParseError, resolve, client.update("lines", "x", {"seq": 1}), http
+                ParseError, result_of, client.update("lines", "x", {"seq": 1}), http
             )
             self.assertIn("an update answer without updatedAt", error.message)
         client, http = _client(Canned(201, b'{"createdAt": "t"}'))
-        self.assertRaises(ParseError, resolve, client.create("lines", {}), http)
+        self.assertRaises(ParseError, result_of, client.create("lines", {}), http)
 
     def test_nan_and_infinities_are_read_as_null(self) -> None:
         body = (
@@ -254,7 +270,7 @@ class UntrustedAnswerTests(SynchronousTestCase):
             b' "x": -Infinity}]}'
         )
         client, http = _client(Canned(200, body))
-        found = resolve(client.find("lines"), http)
+        found = result_of(client.find("lines"), http)
         self.assertEqual(
             found.results, [{"objectId": "a", "seq": None, "count": None, "x": None}]
         )
@@ -267,7 +283,7 @@ class UntrustedAnswerTests(SynchronousTestCase):
             b' "ok": "\\ud83d\\ude00"}]}'
         )
         client, http = _client(Canned(200, body))
-        (line,) = resolve(client.find("lines"), http).results
+        (line,) = result_of(client.find("lines"), http).results
         self.assertEqual(line["status"], "lone \ufffd and \ufffd")
         self.assertEqual(line["ok"], "\U0001f600")
         line["status"].encode("utf-8")
@@ -275,12 +291,12 @@ class UntrustedAnswerTests(SynchronousTestCase):
     def test_nesting_too_deep_to_read_is_a_malformed_answer(self) -> None:
         body = b'{"results": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
         client, http = _client(Canned(200, body))
-        error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        error = self.assertRaises(ParseError, result_of, client.find("lines"), http)
         self.assertEqual(error.message, "the server sent an answer that is not JSON")
 
     def test_bytes_that_are_not_utf8_are_a_malformed_answer(self) -> None:
         client, http = _client(Canned(200, b'{"results": [{"status": "\xff\xfe"}]}'))
-        error = self.assertRaises(ParseError, resolve, client.find("lines"), http)
+        error = self.assertRaises(ParseError, result_of, client.find("lines"), http)
         self.assertEqual(error.message, "the server sent an answer that is not JSON")
 
     def test_a_count_that_is_not_a_safe_integer_is_unknown(self) -> None:
@@ -288,7 +304,7 @@ class UntrustedAnswerTests(SynchronousTestCase):
             client, http = _client(
                 Canned(200, b'{"results": [], "count": ' + count + b"}")
             )
-            self.assertIsNone(resolve(client.find("lines", count=True), http).count)
+            self.assertIsNone(result_of(client.find("lines", count=True), http).count)
 
 
 class SafeIntegerTests(SynchronousTestCase):
