@@ -6,7 +6,6 @@ caller as one typed error naming the account.
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 from treq.client import HTTPClient
@@ -27,20 +26,7 @@ from luggage.parse.client import (
     is_safe_integer,
 )
 from luggage.secret import Secret
-from luggage.testing import Canned, Holding, result_of
-
-
-def mounted(resource: Resource) -> Resource:
-    root = Resource()
-    root.putChild(b"parse", resource)
-    return root
-
-
-def free_port() -> int:
-    # A loopback port nothing listens on now.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from luggage.testing import Canned, Holding, free_port, mounted, result_of
 
 
 def _client(

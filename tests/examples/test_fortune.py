@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from helpers import free_port
 from helpers.docker import ROOT, Container, build_images, docker
-from helpers.processes import Running, eventually, http
+from helpers.processes import Running, answers, eventually, http
 
 pytestmark = pytest.mark.slow
 
@@ -95,13 +95,6 @@ def test_its_pex_is_built_from_the_commit_and_serves(tmp_path: Path, api: int) -
     assert any(line["namespace"] == "access" for line in lines)
 
 
-def _answers(url: str) -> bool:
-    try:
-        return http("GET", url, timeout=2)[0] == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def image() -> str:
     """
@@ -131,7 +124,7 @@ def test_its_image_is_its_own_and_runs_hardened(
         image, "--config", "/run/fortune.toml",
     )  # fmt: skip
     try:
-        eventually(lambda: _answers(f"http://127.0.0.1:{port}/metrics"), timeout=60)
+        eventually(lambda: answers(f"http://127.0.0.1:{port}/metrics"), timeout=60)
         code, _, body = http("GET", f"http://127.0.0.1:{port}/fortune")
         assert (code, body) == (200, {"fortune": "Reproducible builds bring luck."})
         logs = container.logs()

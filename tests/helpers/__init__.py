@@ -7,14 +7,12 @@ Twisted's Clock. Behind the stub runs the real embedded Parse server.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Coroutine
 from typing import Any
 
 from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
-from twisted.web.resource import IResource, Resource
 
 from boredbot.diary import load_ring
 from boredbot.provision import provision_embedded
@@ -24,6 +22,8 @@ from luggage.parselite import ParseApp
 from luggage.parselite.access import OPEN_PERMISSIONS
 from luggage.secret import Secret
 from luggage.testing import InMemoryParse
+from luggage.testing import free_port as free_port
+from luggage.testing import mounted as mounted
 from luggage.testing import scratch_folder as scratch_folder
 
 BASE_URL = InMemoryParse.URL
@@ -41,15 +41,6 @@ MASTER_KEYS = {
 RETENTION = 30
 #: The moment every Clock in these tests starts at: 2026-11-24T04:17:23Z.
 START = 1_795_493_843.0
-
-
-def mounted(resource: IResource, name: bytes = b"parse") -> Resource:
-    """
-    A root resource with C{resource} at C{/name}.
-    """
-    root = Resource()
-    root.putChild(name, resource)
-    return root
 
 
 class EmbeddedParse(InMemoryParse):
@@ -150,13 +141,3 @@ def resolve(
     if hasattr(result, "raiseException"):
         result.raiseException()
     return result
-
-
-def free_port() -> int:
-    """
-    A TCP port on loopback that nothing listens on right now.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

@@ -10,6 +10,9 @@ them the real thing.
   - L{result_of}: the result of a Deferred (or coroutine) once the stubs
     have delivered what it waits for; its failure raised. As
     C{SynchronousTestCase.successResultOf}, for any test runner.
+  - L{mounted}: a root resource with a resource at one path, for a
+    C{StubTreq}; L{free_port}: a loopback port nothing listens on (a
+    connection there is refused).
   - L{scratch_folder}: a new empty folder for a trial test case, removed
     after it (trial's own C{mktemp} makes folders under the working
     directory, which under pytest is the source tree).
@@ -30,6 +33,7 @@ For example::
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 from collections.abc import Coroutine, Iterable
 from pathlib import Path
@@ -40,7 +44,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
-from twisted.web.resource import Resource
+from twisted.web.resource import IResource, Resource
 from twisted.web.server import NOT_DONE_YET
 
 from .parse.client import ParseAccount, ParseClient
@@ -77,6 +81,25 @@ def result_of(
     if isinstance(result, Failure):
         result.raiseException()
     return result
+
+
+def mounted(resource: IResource, name: bytes = b"parse") -> Resource:
+    """
+    A root resource with C{resource} at C{/name}.
+    """
+    root = Resource()
+    root.putChild(name, resource)
+    return root
+
+
+def free_port() -> int:
+    """
+    A TCP port on loopback that nothing listens on right now.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def scratch_folder(case: SynchronousTestCase) -> Path:
@@ -155,11 +178,9 @@ class InMemoryParse:
         self.clock = Clock() if clock is None else clock
         self.apps = {app.application_id: app for app in apps}
         self.store = ObjectStore.open(":memory:", self.clock)
-        root = Resource()
-        root.putChild(
-            b"parse", ParseLite(self.store, list(self.apps.values())).resource()
+        self.http = StubTreq(
+            mounted(ParseLite(self.store, list(self.apps.values())).resource())
         )
-        self.http = StubTreq(root)
 
     def account(self, name: str, application_id: str) -> ParseAccount:
         """
