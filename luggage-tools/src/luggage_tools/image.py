@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .pex import BuildError, PexConfig
+from .pex import BuildError, PexConfig, repository_root, source_folders
 
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 _PLUGIN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
@@ -138,8 +138,11 @@ def read_image(path: Path, pex_config: Path | None = None, **overrides: Any) -> 
     description = table.get("description", service)
     if not isinstance(description, str) or not description.isprintable():
         raise ImageError(f"{path}: description: not one line of printable text")
-    project = _project_of(path)
-    version = table.get("version") or _project_version(project)
+    try:
+        config = PexConfig.read(pex_config or path.parent / "pex.toml")
+    except BuildError as problem:
+        raise ImageError(str(problem)) from None
+    version = table.get("version") or _project_version(config.project)
     if not isinstance(version, str) or not _VERSION.fullmatch(version):
         raise ImageError(f"{path}: version: {version!r} is not a version")
     return Image(
@@ -150,7 +153,7 @@ def read_image(path: Path, pex_config: Path | None = None, **overrides: Any) -> 
         imports,
         description,
         version,
-        *_context(project, pex_config or path.parent / "pex.toml"),
+        *_context(config),
     )
 
 
@@ -179,15 +182,6 @@ def _texts(
     return tuple(values)
 
 
-def _project_of(path: Path) -> Path:
-    project = path.resolve().parent
-    while not (project / "pyproject.toml").exists():
-        if project == project.parent:
-            raise ImageError(f"{path}: no pyproject.toml above it")
-        project = project.parent
-    return project
-
-
 def _project_version(project: Path) -> str:
     # PEP 621's [project] version, else setup.cfg's [metadata] version.
     try:
@@ -204,19 +198,10 @@ def _project_version(project: Path) -> str:
     return str(version)
 
 
-def _context(project: Path, pex_config: Path) -> tuple[tuple[str, ...], str]:
+def _context(config: PexConfig) -> tuple[tuple[str, ...], str]:
     # The project's folder and its local projects', and the build lock,
-    # relative to the repository's root (the folder above holding .git,
-    # else the project).
-    root = next(
-        (above for above in (project, *project.parents) if (above / ".git").exists()),
-        project,
-    )
-    try:
-        config = PexConfig.read(pex_config)
-    except BuildError as problem:
-        raise ImageError(str(problem)) from None
-    local = [(config.project / folder).resolve() for folder in config.local_projects]
+    # relative to the repository's root (else the project's folder).
+    root = repository_root(config.project) or config.project
     lock = config.build_requirements_lock.resolve()
 
     def relative(path: Path) -> str:
@@ -225,7 +210,9 @@ def _context(project: Path, pex_config: Path) -> tuple[tuple[str, ...], str]:
         except ValueError:
             raise ImageError(f"{path} is outside the repository {root}") from None
 
-    context = tuple(dict.fromkeys(relative(folder) for folder in (project, *local)))
+    context = tuple(
+        dict.fromkeys(relative(folder) for folder in source_folders(config))
+    )
     return context, relative(lock)
 
 

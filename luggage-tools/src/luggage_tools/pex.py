@@ -405,9 +405,11 @@ def _project_wheels(config: PexConfig, wheelhouse: Path, work: Path) -> list[Pat
     return built
 
 
-def _source_folders(config: PexConfig) -> list[Path]:
-    # The project's folder, then each local project's (which may lie
-    # outside it, elsewhere in the same repository).
+def source_folders(config: PexConfig) -> list[Path]:
+    """
+    The project's folder, then each local project's (which may lie outside
+    it, elsewhere in the same repository).
+    """
     return [
         config.project,
         *((config.project / folder).resolve() for folder in config.local_projects),
@@ -420,7 +422,7 @@ def _stage(config: PexConfig, work: Path) -> list[Path]:
     # that a checkout's umask does not change the wheel. The project goes
     # to work/source, each local project to work/local/<n>.
     staged, kept = [], 0
-    for index, folder in enumerate(_source_folders(config)):
+    for index, folder in enumerate(source_folders(config)):
         target_folder = work / "source" if index == 0 else work / "local" / str(index)
         for name in _tracked_files(config, folder):
             path = Path(name)
@@ -464,15 +466,25 @@ def _source_date_epoch(config: PexConfig) -> str:
     ).strip()
 
 
+def repository_root(folder: Path) -> Path | None:
+    """
+    The root of the git checkout C{folder} is in (it, or the nearest folder
+    above it, holding C{.git}), found without asking git, which a container
+    building from an archive need not have; L{None} outside one.
+    """
+    return next(
+        (above for above in (folder, *folder.parents) if (above / ".git").exists()),
+        None,
+    )
+
+
 def _in_git(folder: Path) -> bool:
-    # In a checkout (the folder or one above it has .git), without asking
-    # git, which a container building from an archive need not have.
-    return any((above / ".git").exists() for above in (folder, *folder.parents))
+    return repository_root(folder) is not None
 
 
 def _check_sources(config: PexConfig) -> None:
     # Every folder the build takes files from is as its commit has it.
-    for folder in _source_folders(config):
+    for folder in source_folders(config):
         if not folder.is_dir():
             raise BuildError("stage", f"no folder {folder}")
         _tracked_files(config, folder)
