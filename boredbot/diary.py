@@ -103,6 +103,10 @@ class Ring:
             slot = found.get(SLOT)
             object_id = found.get("objectId")
             if not is_safe_integer(slot) or not isinstance(object_id, str):
+                # No slot to write to; but a line it holds keeps its seq
+                # taken, so that no later line is given that number too.
+                if is_line(found):
+                    self._floor = max(self._floor, int(found[SEQ]))
                 continue
             self._ids[int(slot)] = object_id
             self._seqs[int(slot)] = int(found[SEQ]) if is_line(found) else None

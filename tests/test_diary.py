@@ -51,6 +51,17 @@ class RingTests(SynchronousTestCase):
         ring = Ring([{"objectId": "old", "status": "x"}, *_slots(None)])
         self.assertEqual(len(ring), 1)
 
+    def test_a_line_whose_slot_was_damaged_keeps_its_seq_taken(self) -> None:
+        # A REST key holder wrote 1e308 over the slot of the newest line:
+        # that object can't be written to, but its number is not given
+        # again (hypothesis found two lines with one seq).
+        for damage in (1e308, 2**53 + 1, "2", None, float("nan")):
+            damaged = {"objectId": "idx", "slot": damage, "seq": 9}
+            ring = Ring([*_slots(7, 8), damaged])
+            self.assertEqual(len(ring), 2)
+            self.assertEqual(ring.next_seq(), 10)
+            self.assertEqual(ring.next_slot(), (0, "id0"))
+
 
 class UpdaterRingTests(SynchronousTestCase):
     def setUp(self) -> None:
