@@ -4,6 +4,7 @@ Fixtures shared by the whole suite.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,19 +18,21 @@ from helpers.real_parse import Accounts, ParseServer, Postgres
 _SWARM_BEFORE: list[str | None] = []
 
 
-def _touches_docker(session: pytest.Session) -> bool:
-    # `tox -e fast` (-m "not slow") runs no test that needs an engine: it
-    # does not ask one either.
-    return "not slow" not in (session.config.getoption("markexpr") or "")
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     """
-    Label what the run makes (helpers.leftovers), and note the Docker
-    engine's swarm state before it (if an engine answers).
+    Label what the run makes (helpers.leftovers).
     """
     label_the_run()
-    if _touches_docker(session):
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """
+    Before a run with a test that needs the Docker engine (marked engine),
+    note the engine's swarm state (if an engine answers). A run with none
+    (C{tox -e fast}, or py311-host beside py311-engine) does not ask the
+    engine at all, nor clean it up after: what is there is another run's.
+    """
+    if any(item.get_closest_marker("engine") for item in session.items):
         _SWARM_BEFORE.append(swarm_state())
 
 
@@ -70,6 +73,38 @@ def _fast_tests_start_no_process(
         )
 
     monkeypatch.setattr(subprocess, "Popen", refuse)
+
+
+@pytest.fixture(scope="session")
+def _no_engine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # A `docker` that refuses, first on the PATH of the tests not marked
+    # engine.
+    folder = tmp_path_factory.mktemp("no-engine")
+    shim = folder / "docker"
+    shim.write_text(
+        "#!/bin/sh\n"
+        "echo 'docker: this test is not marked engine (pytest.mark.engine)' >&2\n"
+        "exit 1\n"
+    )
+    shim.chmod(0o755)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _only_engine_tests_ask_the_engine(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    Only a test marked engine runs C{docker}: the others find one that
+    refuses. py311-host runs them beside py311-engine, whose clean-up
+    would never see what they made, nor they what it had made.
+    """
+    if request.node.get_closest_marker("engine") is not None:
+        return
+    if request.node.get_closest_marker("slow") is None:
+        return  # it starts no process at all
+    folder = request.getfixturevalue("_no_engine")
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from helpers.leftovers import RUN_LABEL
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 
 def test_make_and_leave() -> None:

@@ -36,7 +36,7 @@ from helpers.release import release_key
 from luggage_tools.audit import debian
 from luggage_tools.audit.debian import CannotCheck
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 IMAGE = "boredbot:latest"
 

@@ -39,7 +39,7 @@ from nacl.public import PrivateKey
 from packaging.markers import Marker
 
 #: Starts real services or processes (see the marker in pyproject.toml).
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 IMAGE = "boredbot:latest"
 

@@ -16,9 +16,10 @@ import pytest
 from helpers.docker import ROOT, docker, require_engine
 from helpers.leftovers import RUN_LABEL
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 CHILD = Path(__file__).with_name("_leftovers_child.py")
+NOT_ENGINE_CHILD = Path(__file__).with_name("_not_engine_child.py")
 
 
 def _child_env(**more: str) -> dict[str, str]:
@@ -55,7 +56,17 @@ def test_a_run_removes_its_own_and_leaves_a_developers_alone() -> None:
         docker("network", "rm", mine, check=False)
 
 
-def test_the_fast_tier_asks_no_docker_engine(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("tier", "tests"),
+    [("not slow", "tests/test_mood.py"), ("not engine", str(NOT_ENGINE_CHILD))],
+    ids=["fast", "host"],
+)
+def test_a_run_with_no_engine_test_asks_no_docker_engine(
+    tmp_path: Path, tier: str, tests: str
+) -> None:
+    # tox -e fast, and py311-host (which runs beside py311-engine): the
+    # run itself asks no engine, and a test of it that is not marked
+    # engine finds a docker that refuses (_not_engine_child.py).
     # A `docker` first on PATH that only says it was asked.
     asked = tmp_path / "asked"
     fake = tmp_path / "bin"
@@ -64,7 +75,7 @@ def test_the_fast_tier_asks_no_docker_engine(tmp_path: Path) -> None:
     (fake / "docker").chmod(0o755)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m",
-         "not slow", "tests/test_mood.py"],
+         tier, tests],
         cwd=ROOT, env=_child_env(PATH=f"{fake}:{os.environ['PATH']}"),
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

@@ -30,7 +30,7 @@ from nacl.public import PrivateKey
 
 from luggage.secrets.keys import private_key_text
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 
 def _push(registry: str, **env: str) -> dict[str, Any]:

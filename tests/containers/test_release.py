@@ -20,7 +20,7 @@ from helpers.docker import BASE, CA_BUNDLE, ROOT, docker, push_release, require_
 from helpers.processes import ProcessFailed
 from helpers.release import release_key, sign_release
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 
 def _run(

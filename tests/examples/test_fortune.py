@@ -22,7 +22,7 @@ from helpers import free_port
 from helpers.docker import ROOT, Container, build_images, docker
 from helpers.processes import Running, answers, eventually, http
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 PROJECT = ROOT / "examples" / "fortune"
 ENVIRONMENTS = PROJECT / "fortune" / "environments"

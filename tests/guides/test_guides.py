@@ -429,6 +429,7 @@ def reader(
 
 
 @pytest.mark.slow
+@pytest.mark.engine
 @pytest.mark.parametrize("guide", ORDER)
 def test_following_the_guide_works(reader: Reader, guide: str) -> None:
     if guide == "howto/swarm.rst":

@@ -20,7 +20,7 @@ from helpers.leftovers import RUN_LABEL
 from helpers.processes import eventually
 from helpers.swarm import Stack
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from helpers.swarm import PYTHON, Stack
 
 from boredbot.lead import TAKEOVER_AFTER
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 LAB = ROOT / "tools" / "swarm-lab"
 #: The updater's interval in this stack: short, so a takeover is quick.
