@@ -15,7 +15,7 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field, fields, frozen
 
 from luggage.hardening import read_networks
 from luggage.parse.client import DEFAULT_TIMEOUT, ParseAccount, url_problem
@@ -29,23 +29,127 @@ DEFAULT_LISTEN = "tcp:8000"
 #: How many lines the updates account keeps (see L{boredbot.diary}).
 DEFAULT_RETENTION = 1_000
 
-#: The bounds of every number setting, by dotted key: the least and the
-#: most it may be (seconds, or a count for C{web.poke_burst}). Each is
-#: finite: NaN, infinities and values past a bound are refused by name.
-BOUNDS: Mapping[str, tuple[float, float]] = {
-    "interval": (0.1, 86_400.0),
-    "timeout": (0.1, 300.0),
-    "retention": (1, MOST_LINES),
-    "web.fresh": (0.0, 3_600.0),
-    "web.max_stale": (0.1, 604_800.0),
-    "web.poke_window": (0.0, 60.0),
-    "web.poke_burst": (1, 10_000),
-    "web.poke_every": (0.01, 3_600.0),
-}
-
 #: Turns a secret's configured value into a L{Secret}; the plugin decides
 #: how (plaintext, or decrypted). Arguments: the key's dotted name, its value.
 SecretReader = Callable[[str, Any], Secret]
+
+
+@frozen
+class Kind:
+    """
+    What a setting's value is: how the reference names it, the problem
+    said when a value is not one, and how a command-line option's text
+    becomes one (L{None}: it stays text).
+    """
+
+    name: str
+    problem: str
+    coerce: Callable[[str], object] | None = None
+
+
+SECONDS = Kind("number", "must be a number of seconds", float)
+COUNT = Kind("whole number", "must be a whole number", int)
+TEXT = Kind("string", "must be a non-empty string")
+ENDPOINT = Kind("endpoint description", "must be a non-empty string")
+URL = Kind("URL", "must be a non-empty string")
+NETWORKS = Kind("list of addresses or networks", "must be a list of strings")
+SECRET = Kind("secret", "must be a non-empty string")
+
+
+@frozen
+class Setting:
+    """
+    One setting of the configuration file, declared once, as the metadata
+    of the configuration's attribute that holds it (L{setting}): the file's
+    reader, the bounds check, the command line's overrides (L{OPTIONS})
+    and the reference's entry for it (L{entry}) all come from it.
+
+    @ivar key: its dotted key in the file (C{"web.fresh"}).
+    @ivar kind: what its value is.
+    @ivar default: its value when the file has none; L{REQUIRED} when the
+        file must give one.
+    @ivar summary: one line, as C{--help} shows it for its option.
+    @ivar bounds: the least and the most a number may be; each finite, so
+        that NaN, infinities and values past a bound are refused by name.
+    @ivar option: the command-line option that overrides it, if any, and
+        its one-letter form.
+    """
+
+    key: str
+    kind: Kind
+    default: object
+    summary: str
+    bounds: tuple[float, float] | None = None
+    option: tuple[str, str | None] | None = None
+
+    @property
+    def name(self) -> str:
+        """
+        Its key in its table (C{"fresh"}).
+        """
+        return self.key.rpartition(".")[2]
+
+
+#: The default of a setting the file must give.
+REQUIRED = object()
+_SETTING = "boredbot.setting"
+
+
+def setting(
+    table: str,
+    name: str,
+    kind: Kind,
+    default: object,
+    summary: str,
+    bounds: tuple[float, float] | None = None,
+    option: tuple[str, str | None] | None = None,
+) -> Any:
+    """
+    An attribute of a configuration class that is a setting of the file's
+    table C{table} (C{""} for the top level): see L{Setting}.
+    """
+    declared = Setting(
+        f"{table}.{name}" if table else name, kind, default, summary, bounds, option
+    )
+    metadata = {_SETTING: declared}
+    if default is REQUIRED:
+        return field(metadata=metadata)
+    if isinstance(default, tuple):
+        return field(default=default, converter=tuple, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def settings(cls: type) -> tuple[Setting, ...]:
+    """
+    The settings a configuration class declares, in their order.
+    """
+    return tuple(
+        attribute.metadata[_SETTING]
+        for attribute in fields(cls)
+        if _SETTING in attribute.metadata
+    )
+
+
+def entry(declared: Setting) -> str:
+    """
+    The head of the configuration reference's entry for a setting, as
+    C{docs/reference/configuration.rst} writes it (a test compares them).
+    """
+    parts = [declared.kind.name]
+    if declared.default is REQUIRED:
+        parts.append("required")
+    elif declared.default is None:
+        parts.append("optional")
+    elif declared.default == ():
+        parts.append("default none")
+    elif isinstance(declared.default, str):
+        parts.append(f'default ``"{declared.default}"``')
+    else:
+        parts.append(f"default {declared.default:g}")
+    if declared.bounds is not None:
+        low, high = declared.bounds
+        parts.append(f"from {low:g} to {high:g}")
+    return f"``{declared.name}`` ({', '.join(parts)})"
 
 
 @frozen
@@ -67,39 +171,75 @@ class ConfigError(Exception):
 class EmbeddedBackend:
     """
     Run a Parse-compatible server in-process, hosting both accounts' apps.
-
-    @ivar listen: its endpoint description (keep it on loopback).
-    @ivar database: a SQLite file, or C{":memory:"}.
     """
 
-    listen: str
-    database: str
+    listen: str = setting(
+        "embedded", "listen", ENDPOINT, REQUIRED,
+        "Where the embedded server listens (keep it on loopback).",
+    )  # fmt: skip
+    database: str = setting(
+        "embedded", "database", TEXT, ":memory:",
+        'A SQLite file to keep the objects in, or ":memory:".',
+    )  # fmt: skip
 
 
 @frozen
 class WebConfig:
     """
     How a web process reads the accounts and takes pokes.
-
-    @ivar fresh: seconds a status read is served without reading again
-        (0: read for every request, one read at a time).
-    @ivar max_stale: seconds a part whose account fails is still shown,
-        marked stale, before it says unavailable.
-    @ivar poke_window: seconds between two writes of the pokes counter;
-        each write carries every poke received since the last.
-    @ivar poke_burst: pokes one client may send at once...
-    @ivar poke_every: ...and then one every so many seconds.
-    @ivar trusted_proxies: addresses or networks of the proxies whose
-        C{X-Forwarded-For} names the client; without any, the client is
-        the TCP peer.
     """
 
-    fresh: float = 1.0
-    max_stale: float = 300.0
-    poke_window: float = 1.0
-    poke_burst: int = 5
-    poke_every: float = 2.0
-    trusted_proxies: tuple[str, ...] = field(default=(), converter=tuple)
+    fresh: float = setting(
+        "web", "fresh", SECONDS, 1.0,
+        "Seconds a web process serves a status without reading it again"
+        " (0: a read per request, one at a time).",
+        bounds=(0.0, 3_600.0), option=("fresh", None),
+    )  # fmt: skip
+    max_stale: float = setting(
+        "web", "max_stale", SECONDS, 300.0,
+        "Seconds a failing account's last part is still shown, marked stale.",
+        bounds=(0.1, 604_800.0), option=("max-stale", None),
+    )  # fmt: skip
+    poke_window: float = setting(
+        "web", "poke_window", SECONDS, 1.0,
+        "Seconds between two writes of the pokes counter; each write carries"
+        " every poke received since the last.",
+        bounds=(0.0, 60.0), option=("poke-window", None),
+    )  # fmt: skip
+    poke_burst: int = setting(
+        "web", "poke_burst", COUNT, 5,
+        "Pokes one client may send at once...",
+        bounds=(1, 10_000),
+    )  # fmt: skip
+    poke_every: float = setting(
+        "web", "poke_every", SECONDS, 2.0,
+        "...and then one every so many seconds.",
+        bounds=(0.01, 3_600.0),
+    )  # fmt: skip
+    trusted_proxies: tuple[str, ...] = setting(
+        "web", "trusted_proxies", NETWORKS, (),
+        "The proxies whose X-Forwarded-For names the client; without any,"
+        " the client is the TCP peer.",
+    )  # fmt: skip
+
+
+@frozen
+class AccountTable:
+    """
+    What a table C{[accounts.NAME]} holds: one Parse app the bot uses.
+    """
+
+    url: str = setting(
+        "accounts.NAME", "url", URL, REQUIRED, "The Parse server's mount URL."
+    )
+    application_id: str = setting(
+        "accounts.NAME", "application_id", TEXT, REQUIRED,
+        "The app's Application ID.",
+    )  # fmt: skip
+    rest_api_key: Secret = setting(
+        "accounts.NAME", "rest_api_key", SECRET, REQUIRED,
+        "The app's REST API key, encrypted.",
+    )  # fmt: skip
 
 
 @frozen
@@ -110,13 +250,85 @@ class BotConfig:
 
     updates: ParseAccount
     mood: ParseAccount
-    interval: float = DEFAULT_INTERVAL
-    retention: int = DEFAULT_RETENTION
-    listen: str = DEFAULT_LISTEN
-    timeout: float = DEFAULT_TIMEOUT
+    listen: str = setting(
+        "", "listen", ENDPOINT, DEFAULT_LISTEN,
+        "Serve the web page on this endpoint (e.g. tcp:8000).",
+        option=("listen", "l"),
+    )  # fmt: skip
+    interval: float = setting(
+        "", "interval", SECONDS, DEFAULT_INTERVAL,
+        "Seconds between two updates.",
+        bounds=(0.1, 86_400.0), option=("interval", "i"),
+    )  # fmt: skip
+    retention: int = setting(
+        "", "retention", COUNT, DEFAULT_RETENTION,
+        "How many lines the updates account keeps (the embedded backend's"
+        " ring is made so; a real account's, by boredbot-provision).",
+        bounds=(1, MOST_LINES), option=("retention", None),
+    )  # fmt: skip
+    timeout: float = setting(
+        "", "timeout", SECONDS, DEFAULT_TIMEOUT,
+        "Seconds one request to an account may take, answer included.",
+        bounds=(0.1, 300.0),
+    )  # fmt: skip
+    metrics: str | None = setting(
+        "", "metrics", ENDPOINT, None,
+        "Serve /metrics, /healthz and /readyz on this endpoint (e.g. tcp:9100).",
+        option=("metrics", "m"),
+    )  # fmt: skip
     embedded: EmbeddedBackend | None = None
     web: WebConfig = WebConfig()
-    metrics: str | None = None
+
+
+#: Every setting of the file, by table: the top level, C{[web]},
+#: C{[embedded]}, and each C{[accounts.NAME]}.
+SETTINGS: tuple[Setting, ...] = (
+    settings(BotConfig)
+    + settings(WebConfig)
+    + settings(EmbeddedBackend)
+    + settings(AccountTable)
+)
+
+#: The bounds of every number setting, by dotted key.
+BOUNDS: Mapping[str, tuple[float, float]] = {
+    declared.key: declared.bounds
+    for declared in SETTINGS
+    if declared.bounds is not None
+}
+
+#: The settings a command-line option overrides, by the option's name.
+OVERRIDDEN: Mapping[str, Setting] = {
+    declared.option[0]: declared for declared in SETTINGS if declared.option
+}
+
+
+def option_parameters() -> list[list[Any]]:
+    """
+    The rows of C{optParameters} (L{twisted.python.usage.Options}) of the
+    options that override a setting, in the settings' order.
+    """
+    rows = []
+    for name, declared in OVERRIDDEN.items():
+        assert declared.option is not None
+        default = declared.default
+        said = (
+            "none"
+            if default is None
+            else f"{default:g}"
+            if isinstance(default, float | int)
+            else default
+        )
+        rows.append(
+            [
+                name,
+                declared.option[1],
+                None,
+                f"{declared.summary} [default: the configuration's {declared.key},"
+                f" else {said}]",
+                declared.kind.coerce,
+            ]
+        )
+    return rows
 
 
 def plaintext_secret(key: str, value: Any) -> Secret:
@@ -145,45 +357,34 @@ def read_config(
     """
     overrides = overrides or {}
     document = _overridden(document, overrides)
-    reader = _Reader(source, {key: option for key, (option, _) in overrides.items()})
+    reader = _Reader(
+        source,
+        {key: option for key, (option, _) in overrides.items()},
+        read_secret,
+    )
+    # "secrets": the encrypted values' table, read by the SecretReader.
     reader.only(
-        document,
-        "",
-        # "secrets": the encrypted values' table, read by the SecretReader.
-        {
-            "interval",
-            "retention",
-            "listen",
-            "timeout",
-            "metrics",
-            "accounts",
-            "embedded",
-            "web",
-            "secrets",
-        },
+        document, "", {*_names(BotConfig), "accounts", "embedded", "web", "secrets"}
     )
     accounts = reader.table(document, "accounts")
     reader.only(accounts, "accounts", set(ACCOUNTS))
     embedded = reader.table(document, "embedded") if "embedded" in document else None
     web = reader.table(document, "web") if "web" in document else {}
+    updates, mood = (reader.account(accounts, name) for name in ACCOUNTS)
+    top = reader.settings(BotConfig, document, "")
     return BotConfig(
-        updates=reader.account(accounts, "updates", read_secret),
-        mood=reader.account(accounts, "mood", read_secret),
-        interval=reader.number(document, "interval", DEFAULT_INTERVAL),
-        retention=int(
-            reader.number(document, "retention", DEFAULT_RETENTION, whole=True)
-        ),
-        listen=reader.text(document, "listen", "", DEFAULT_LISTEN),
-        timeout=reader.number(document, "timeout", DEFAULT_TIMEOUT),
+        updates=updates,
+        mood=mood,
         embedded=None
         if embedded is None
-        else EmbeddedBackend(
-            listen=reader.text(embedded, "listen", "embedded."),
-            database=reader.text(embedded, "database", "embedded.", ":memory:"),
-        ),
-        web=reader.web(web),
-        metrics=reader.text(document, "metrics", "") if "metrics" in document else None,
+        else EmbeddedBackend(**reader.settings(EmbeddedBackend, embedded, "embedded")),
+        web=WebConfig(**reader.settings(WebConfig, web, "web")),
+        **top,
     )
+
+
+def _names(cls: type) -> set[str]:
+    return {declared.name for declared in settings(cls)}
 
 
 def _overridden(
@@ -206,7 +407,8 @@ def _overridden(
 class _Reader:
     source: str
     #: Which dotted keys the command line gave, and by which option.
-    options: Mapping[str, str] = {}
+    options: Mapping[str, str]
+    read_secret: SecretReader
 
     def fail(self, key: str, problem: str) -> ConfigError:
         option = self.options.get(key)
@@ -230,94 +432,74 @@ class _Reader:
             raise self.fail(prefix + key, problem)
         return value
 
-    def text(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        prefix: str,
-        default: str | None = None,
-    ) -> str:
-        value = table.get(key, default)
+    def settings(
+        self, cls: type, table: Mapping[str, Any], prefix: str
+    ) -> dict[str, Any]:
+        """
+        The values of the settings C{cls} declares that C{table} gives
+        (the others keep their defaults), each checked; C{prefix} is the
+        table's dotted key.
+        """
+        if prefix:
+            self.only(table, prefix, _names(cls))
+        values = {}
+        for declared in settings(cls):
+            dotted = f"{prefix}.{declared.name}" if prefix else declared.name
+            if declared.name in table:
+                values[declared.name] = self.value(
+                    declared, dotted, table[declared.name]
+                )
+            elif declared.default is REQUIRED:
+                raise self.fail(dotted, "missing")
+        return values
+
+    def value(self, declared: Setting, dotted: str, value: Any) -> Any:
+        kind = declared.kind
+        if kind in (SECONDS, COUNT):
+            assert declared.bounds is not None
+            low, high = declared.bounds
+            types = int if kind is COUNT else int | float
+            # A chained comparison is False for NaN: refused with the rest.
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, types)
+                or not low <= value <= high
+            ):
+                raise self.fail(dotted, f"{kind.problem} from {low:g} to {high:g}")
+            return value if kind is COUNT else float(value)
+        if kind is NETWORKS:
+            if not isinstance(value, list) or not all(
+                isinstance(each, str) for each in value
+            ):
+                raise self.fail(dotted, kind.problem)
+            try:
+                read_networks(value)
+            except ValueError as problem:
+                raise self.fail(dotted, str(problem)) from None
+            return tuple(value)
+        if kind is SECRET:
+            try:
+                return self.read_secret(dotted, value)
+            except ValueError as problem:
+                raise self.fail(dotted, str(problem)) from None
         if not isinstance(value, str) or not value:
-            problem = "missing" if value is None else "must be a non-empty string"
-            raise self.fail(prefix + key, problem)
+            raise self.fail(dotted, kind.problem)
+        if kind is URL:
+            wrong = url_problem(value)
+            if wrong is not None:
+                raise self.fail(dotted, wrong)
         return value
 
-    def number(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        default: float,
-        prefix: str = "",
-        whole: bool = False,
-    ) -> float:
-        dotted = prefix + key
-        low, high = BOUNDS[dotted]
-        value = table.get(key, default)
-        kind = int if whole else int | float
-        # A chained comparison is False for NaN: it is refused with the rest.
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, kind)
-            or not low <= value <= high
-        ):
-            what = "a whole number" if whole else "a number of seconds"
-            raise self.fail(dotted, f"must be {what} from {low:g} to {high:g}")
-        return value if whole else float(value)
-
-    def web(self, table: Mapping[str, Any]) -> WebConfig:
-        defaults = WebConfig()
-        self.only(
-            table,
-            "web",
-            {
-                "fresh",
-                "max_stale",
-                "poke_window",
-                "poke_burst",
-                "poke_every",
-                "trusted_proxies",
-            },
-        )
-        proxies = table.get("trusted_proxies", [])
-        if not isinstance(proxies, list) or not all(
-            isinstance(proxy, str) for proxy in proxies
-        ):
-            raise self.fail("web.trusted_proxies", "must be a list of strings")
-        try:
-            read_networks(proxies)
-        except ValueError as problem:
-            raise self.fail("web.trusted_proxies", str(problem)) from None
-        return WebConfig(
-            fresh=self.number(table, "fresh", defaults.fresh, "web."),
-            max_stale=self.number(table, "max_stale", defaults.max_stale, "web."),
-            poke_window=self.number(table, "poke_window", defaults.poke_window, "web."),
-            poke_burst=int(
-                self.number(table, "poke_burst", defaults.poke_burst, "web.", True)
-            ),
-            poke_every=self.number(table, "poke_every", defaults.poke_every, "web."),
-            trusted_proxies=tuple(proxies),
-        )
-
-    def account(
-        self, accounts: Mapping[str, Any], name: str, read_secret: SecretReader
-    ) -> ParseAccount:
+    def account(self, accounts: Mapping[str, Any], name: str) -> ParseAccount:
         prefix = f"accounts.{name}"
-        table = self.table(accounts, name, "accounts.")
-        self.only(table, prefix, {"url", "application_id", "rest_api_key"})
-        url = self.text(table, "url", prefix + ".")
-        problem = url_problem(url)
-        if problem is not None:
-            raise self.fail(prefix + ".url", problem)
-        if "rest_api_key" not in table:
-            raise self.fail(prefix + ".rest_api_key", "missing")
-        try:
-            key = read_secret(prefix + ".rest_api_key", table["rest_api_key"])
-        except ValueError as problem:
-            raise self.fail(prefix + ".rest_api_key", str(problem)) from None
+        table = AccountTable(
+            **self.settings(
+                AccountTable, self.table(accounts, name, "accounts."), prefix
+            )
+        )
         return ParseAccount(
             name=name,
-            url=url,
-            application_id=self.text(table, "application_id", prefix + "."),
-            rest_api_key=key,
+            url=table.url,
+            application_id=table.application_id,
+            rest_api_key=table.rest_api_key,
         )

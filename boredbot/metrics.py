@@ -7,8 +7,8 @@ client's address.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -20,6 +20,10 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
+from twisted.internet.interfaces import IReactorTime
+from twisted.web.resource import IResource
+
+from luggage.metering import MeteredResource
 
 from . import __version__
 from .mood import MOODS
@@ -28,9 +32,108 @@ from .mood import MOODS
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
+class Recorder(Protocol):
+    """
+    What the bot's parts tell about what they did: L{Metrics} records it,
+    L{UNMETERED} (a process serving no metrics) does nothing with it.
+    """
+
+    def meter(
+        self, resource: IResource, routes: Collection[str], clock: IReactorTime
+    ) -> IResource:
+        """
+        C{resource}, its requests counted and timed by route (C{routes}).
+        """
+
+    def observe_backend(
+        self, account: str, operation: str, outcome: str, seconds: float
+    ) -> None:
+        """
+        A request to an account ended (a L{ParseClient}'s C{observe}).
+        """
+
+    def cache_observer(self, account: str) -> Callable[[str], None]:
+        """
+        What a status cache of C{account} tells its results to.
+        """
+
+    def poke_received(self) -> None:
+        """
+        A poke was taken for counting.
+        """
+
+    def poke_refused(self, reason: str) -> None:
+        """
+        A poke was refused (C{rate_limited}, C{cross_site}).
+        """
+
+    def poke_written(self, outcome: str) -> None:
+        """
+        A write of the pokes counter ended (C{ok}, C{failed}).
+        """
+
+    def iteration_ended(self, complete: bool, last_success_at: float | None) -> None:
+        """
+        An iteration of the update loop ended, in full or not; the time of
+        day of the last that did.
+        """
+
+    def set_mood(self, current: str) -> None:
+        """
+        The bot's mood is now C{current}.
+        """
+
+    def entertained(self, pokes: int) -> None:
+        """
+        The updater turned C{pokes} pokes into entertainment.
+        """
+
+
+class _Unmetered:
+    # Records nothing, at no cost: a page is served unwrapped.
+    def meter(
+        self, resource: IResource, routes: Collection[str], clock: IReactorTime
+    ) -> IResource:
+        return resource
+
+    def observe_backend(
+        self, account: str, operation: str, outcome: str, seconds: float
+    ) -> None:
+        pass
+
+    def cache_observer(self, account: str) -> Callable[[str], None]:
+        return _nothing
+
+    def poke_received(self) -> None:
+        pass
+
+    def poke_refused(self, reason: str) -> None:
+        pass
+
+    def poke_written(self, outcome: str) -> None:
+        pass
+
+    def iteration_ended(self, complete: bool, last_success_at: float | None) -> None:
+        pass
+
+    def set_mood(self, current: str) -> None:
+        pass
+
+    def entertained(self, pokes: int) -> None:
+        pass
+
+
+def _nothing(result: str) -> None:
+    pass
+
+
+#: The recorder of a process that serves no metrics.
+UNMETERED: Recorder = _Unmetered()
+
+
 class Metrics:
     """
-    Every metric the bot records, on C{registry}.
+    Every metric the bot records, on C{registry} (a L{Recorder}).
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -145,6 +248,47 @@ class Metrics:
         counter, histogram = counted
         counter.inc()
         histogram.observe(seconds)
+
+    def meter(
+        self, resource: IResource, routes: Collection[str], clock: IReactorTime
+    ) -> IResource:
+        """
+        C{resource}, its requests counted and timed by route (C{routes}).
+        """
+        return MeteredResource(resource, routes, self.observe_request, clock)
+
+    def poke_received(self) -> None:
+        """
+        A poke was taken for counting.
+        """
+        self.pokes_received.inc()
+
+    def poke_refused(self, reason: str) -> None:
+        """
+        A poke was refused (C{rate_limited}, C{cross_site}).
+        """
+        self.pokes_refused.labels(reason).inc()
+
+    def poke_written(self, outcome: str) -> None:
+        """
+        A write of the pokes counter ended (C{ok}, C{failed}).
+        """
+        self.poke_writes.labels(outcome).inc()
+
+    def iteration_ended(self, complete: bool, last_success_at: float | None) -> None:
+        """
+        An iteration of the update loop ended, in full or not; the time of
+        day of the last that did.
+        """
+        self.iterations.labels("ok" if complete else "failed").inc()
+        if complete:
+            self.last_success.set(last_success_at or 0)
+
+    def entertained(self, pokes: int) -> None:
+        """
+        The updater turned C{pokes} pokes into entertainment.
+        """
+        self.pokes_entertained.inc(pokes)
 
     def cache_observer(self, account: str) -> Callable[[str], None]:
         """

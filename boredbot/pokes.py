@@ -14,7 +14,7 @@ from luggage.coalesce import Coalescer
 from luggage.parse.client import ParseClient, ParseError, ParseUnavailable
 from luggage.parse.errors import OBJECT_NOT_FOUND
 
-from .metrics import Metrics
+from .metrics import UNMETERED, Recorder
 from .schema import COUNT, POKES, find_counter
 from .updater import NoCounter
 
@@ -36,7 +36,7 @@ class PokeCounter:
         mood_account: ParseClient,
         clock: IReactorTime,
         window: float,
-        metrics: Metrics | None = None,
+        metrics: Recorder = UNMETERED,
     ) -> None:
         self._mood_account = mood_account
         self._metrics = metrics
@@ -47,8 +47,7 @@ class PokeCounter:
         """
         Count one poke.
         """
-        if self._metrics is not None:
-            self._metrics.pokes_received.inc()
+        self._metrics.poke_received()
         return self._coalescer.add(1)
 
     def flush(self) -> Deferred[None]:
@@ -65,7 +64,7 @@ class PokeCounter:
         except POKE_FAILURES as failure:
             if isinstance(failure, ParseError) and failure.code == OBJECT_NOT_FOUND:
                 self._counter_id = None
-            self._count_write("failed")
+            self._metrics.poke_written("failed")
             self._log.error(
                 "recording {pokes} poke(s) failed: {error}",
                 pokes=pokes,
@@ -73,16 +72,12 @@ class PokeCounter:
                 account=failure.account,
             )
             raise
-        self._count_write("ok")
+        self._metrics.poke_written("ok")
         self._log.info(
             "recorded {pokes} poke(s); the counter is at {total}",
             pokes=pokes,
             total=total,
         )
-
-    def _count_write(self, outcome: str) -> None:
-        if self._metrics is not None:
-            self._metrics.poke_writes.labels(outcome).inc()
 
     async def _find_counter(self) -> str:
         counter = await find_counter(self._mood_account, damaged=True)

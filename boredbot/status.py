@@ -23,7 +23,7 @@ from luggage.parse.client import (
 )
 
 from .diary import HOLDS_LINE
-from .metrics import Metrics
+from .metrics import UNMETERED, Recorder
 from .schema import CURRENT, LINES, POSTED, SEQ
 
 #: How many lines the page shows.
@@ -170,7 +170,7 @@ class StatusSource:
         clock: IReactorTime,
         fresh: float,
         max_stale: float,
-        metrics: Metrics | None = None,
+        metrics: Recorder = UNMETERED,
         wall: Callable[[], float] | None = None,
     ) -> None:
         """
@@ -183,20 +183,23 @@ class StatusSource:
         self._mood_account = mood_account
         expected = (ParseError, ParseUnavailable)
 
-        def observer(account: str) -> Callable[[str], None] | None:
-            return None if metrics is None else metrics.cache_observer(account)
-
         self._lines_cache = ReadCache(
             self._read_lines,
             clock,
             fresh,
             max_stale,
             expected,
-            observer("updates"),
+            metrics.cache_observer("updates"),
             wall,
         )
         self._mood_cache = ReadCache(
-            self._read_mood, clock, fresh, max_stale, expected, observer("mood"), wall
+            self._read_mood,
+            clock,
+            fresh,
+            max_stale,
+            expected,
+            metrics.cache_observer("mood"),
+            wall,
         )
 
     async def status(self) -> Status:

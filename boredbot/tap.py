@@ -6,7 +6,6 @@ which reads the configuration and composes the services.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -17,9 +16,7 @@ from twisted.python import usage
 
 from luggage.clock import WALL, schedule_by_monotonic_time
 from luggage.hardening import read_networks
-from luggage.parse.client import ParseClient, format_date
-from luggage.parselite import ObjectStore, ParseApp
-from luggage.parselite.service import parselite_service
+from luggage.parse.client import ParseClient
 from luggage.plugin import (
     OneLineOptions,
     check_endpoint,
@@ -37,19 +34,19 @@ from luggage.twistd import (
     web_service,
 )
 
-from .archive import Archive, ArchiveError
 from .config import (
+    OVERRIDDEN,
     BotConfig,
     ConfigError,
-    EmbeddedBackend,
     SecretReader,
+    option_parameters,
     read_config,
 )
-from .metrics import Metrics
+from .embedded import embedded_backend
+from .metrics import UNMETERED, Metrics, Recorder
 from .ops import Operations
 from .pokes import PokeCounter
 from .preflight import Fetch, Misconfigured, check_account
-from .provision import ProvisionError, provision_embedded
 from .readiness import Readiness
 from .status import StatusSource
 from .unlock import (
@@ -87,48 +84,8 @@ class Options(OneLineOptions):
             f" [default: {DEFAULT_KEY_FILE} if it exists, else ${KEY_VARIABLE}].",
         ],
         ["config", "c", None, "Run the configuration in the TOML file FILE."],
-        ["listen", "l", None, "Serve the web page on this endpoint (e.g. tcp:8000)."],
-        ["interval", "i", None, "Seconds between two updates.", float],
-        [
-            "retention",
-            None,
-            None,
-            "How many lines the updates account keeps [default: retention; 1000]"
-            " (the embedded backend's ring is made so; a real account's, by"
-            " boredbot-provision).",
-            int,
-        ],
-        [
-            "metrics",
-            "m",
-            None,
-            "Serve /metrics, /healthz and /readyz on this endpoint (e.g."
-            " tcp:9100) [default: the configuration's metrics; none].",
-        ],
-        [
-            "fresh",
-            None,
-            None,
-            "Seconds a web process serves a status without reading it again"
-            " (0: a read per request, one at a time) [default: web.fresh].",
-            float,
-        ],
-        [
-            "max-stale",
-            None,
-            None,
-            "Seconds a failing account's last part is still shown, marked"
-            " stale [default: web.max_stale].",
-            float,
-        ],
-        [
-            "poke-window",
-            None,
-            None,
-            "Seconds between two writes of the pokes counter"
-            " [default: web.poke_window].",
-            float,
-        ],
+        # The options that override a setting, from its declaration.
+        *option_parameters(),
     ]
     optFlags = [
         ["no-updater", None, "Run no update loop (for extra web processes)."],
@@ -199,8 +156,8 @@ class Options(OneLineOptions):
         # The options that replace a setting of the configuration, by its
         # dotted key: the configuration's reader validates them.
         return {
-            key: (f"--{option}", self[option])
-            for option, key in _OVERRIDES.items()
+            declared.key: (f"--{option}", self[option])
+            for option, declared in OVERRIDDEN.items()
             if self[option] is not None
         }
 
@@ -230,18 +187,6 @@ class Options(OneLineOptions):
         check_endpoint(_reactor(self._reactor), where, description)
 
 
-#: The options that override a setting, and the setting's dotted key.
-_OVERRIDES = {
-    "interval": "interval",
-    "retention": "retention",
-    "listen": "listen",
-    "metrics": "metrics",
-    "fresh": "web.fresh",
-    "max-stale": "web.max_stale",
-    "poke-window": "web.poke_window",
-}
-
-
 def _check_database(where: str, path: str) -> None:
     if path == ":memory:":
         return
@@ -253,7 +198,8 @@ def _check_database(where: str, path: str) -> None:
 def makeService(options: Options, reactor: Any = None) -> IService:
     """
     Compose the bot: the embedded backend when configured, one shared HTTP
-    client, the updater and the web page.
+    client, the updater and the web page, each a child named as
+    L{CHILDREN} says.
     """
     reactor = _reactor(reactor)
     bot = options.bot
@@ -264,32 +210,30 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     # day (WALL), so a stepped wall clock changes only what is shown.
     wall_clock = WALL if schedule_by_monotonic_time(reactor) else reactor
     wall = wall_clock.seconds
-    for warning in options.warnings:
-        _log.warn("{warning}", warning=warning)
-    for account, outage in options.outages.items():
-        _log.warn(
-            "{account} account is {outage}; the bot runs and retries",
-            account=account,
-            outage=outage,
-        )
+    _log_what_the_start_found(options)
     # Children start in this order and stop in the reverse, each once the
     # one after it has stopped: the endpoints stop listening, the pokes
     # waiting for their window are written (every poke gets its answer),
     # the updater finishes its iteration (or is cut off after a grace),
     # then the connections close and the embedded backend goes last.
     bot_service = OrderedMultiService()
-    StopOnHangup(reactor).setServiceParent(bot_service)
+
+    def child(name: str, service: IService) -> None:
+        service.setName(name)
+        service.setServiceParent(bot_service)
+
+    child("hangup", StopOnHangup(reactor))
     if bot.embedded is not None:
-        _embedded_backend(reactor, bot.embedded, bot, wall_clock).setServiceParent(
-            bot_service
-        )
+        child("embedded", embedded_backend(reactor, bot.embedded, bot, wall_clock))
     http = HTTPClientService(reactor)
-    http.setServiceParent(bot_service)
+    child("http", http)
     # Metrics are off unless an endpoint serves them: off, they cost nothing.
-    metrics = Metrics() if bot.metrics is not None else None
-    observe = None if metrics is None else metrics.observe_backend
+    served = Metrics() if bot.metrics is not None else None
+    metrics = served or UNMETERED
     updates_account, mood_account = (
-        ParseClient(account, http.client, reactor, bot.timeout, observe=observe)
+        ParseClient(
+            account, http.client, reactor, bot.timeout, observe=metrics.observe_backend
+        )
         for account in (bot.updates, bot.mood)
     )
     updater = status = None
@@ -303,40 +247,56 @@ def makeService(options: Options, reactor: Any = None) -> IService:
             bot.interval,
             wall,
         )
-        updater_service(updater, bot.interval, reactor).setServiceParent(bot_service)
-    pokes = None
+        child("updater", updater_service(updater, bot.interval, reactor))
     if not options["no-web"]:
-        settings = bot.web
         status = StatusSource(
             updates_account,
             mood_account,
             reactor,
-            settings.fresh,
-            settings.max_stale,
+            bot.web.fresh,
+            bot.web.max_stale,
             metrics,
             wall,
         )
-        pokes = PokeCounter(mood_account, reactor, settings.poke_window, metrics)
-        StopHook(pokes.flush).setServiceParent(bot_service)
     readiness = Readiness(reactor, status, updater, bot.interval)
-    if status is not None and pokes is not None:
-        web = _web(reactor, bot, status, pokes, readiness, metrics)
-        web_service(
-            reactor, bot.listen, web, headers=HEADERS, server=SERVER
-        ).setServiceParent(bot_service)
-    if metrics is not None and bot.metrics is not None:
-        metrics.watch_readiness(
+    if status is not None:
+        pokes = PokeCounter(mood_account, reactor, bot.web.poke_window, metrics)
+        child("pokes", StopHook(pokes.flush))
+        page = _web(reactor, bot, status, pokes, readiness, metrics)
+        child(
+            "web",
+            web_service(reactor, bot.listen, page, headers=HEADERS, server=SERVER),
+        )
+    if served is not None and bot.metrics is not None:
+        served.watch_readiness(
             web=None if status is None else readiness.web_ready,
             updater=None if updater is None else readiness.updater_ready,
         )
         if updater is not None:
-            metrics.interval.set(bot.interval)
-            metrics.watch_lead(lambda: updater.leading)
-        operations = Operations(metrics.registry, readiness).resource()
-        web_service(
-            reactor, bot.metrics, operations, access_log=False
-        ).setServiceParent(bot_service)
+            served.interval.set(bot.interval)
+            served.watch_lead(lambda: updater.leading)
+        operations = Operations(served.registry, readiness).resource()
+        child(
+            "operations",
+            web_service(reactor, bot.metrics, operations, access_log=False),
+        )
     return bot_service
+
+
+#: The children of L{makeService}'s service, by name, in the order they
+#: start: each only in a process that runs it.
+CHILDREN = ("hangup", "embedded", "http", "updater", "pokes", "web", "operations")
+
+
+def _log_what_the_start_found(options: Options) -> None:
+    for warning in options.warnings:
+        _log.warn("{warning}", warning=warning)
+    for account, outage in options.outages.items():
+        _log.warn(
+            "{account} account is {outage}; the bot runs and retries",
+            account=account,
+            outage=outage,
+        )
 
 
 def _web(
@@ -345,7 +305,7 @@ def _web(
     status: StatusSource,
     pokes: PokeCounter,
     readiness: Readiness,
-    metrics: Metrics | None,
+    metrics: Recorder,
 ) -> Any:
     settings = bot.web
     return BotWeb(
@@ -359,38 +319,6 @@ def _web(
         readiness=readiness,
         metrics=metrics,
     ).resource()
-
-
-def _embedded_backend(
-    reactor: Any, embedded: EmbeddedBackend, bot: BotConfig, wall: Any
-) -> IService:
-    # The embedded server hosts both accounts' apps, provisioned here as
-    # boredbot-provision would; no master key exists, so nobody can change
-    # their classes over HTTP.
-    try:
-        store = ObjectStore.open(embedded.database, wall)
-    except sqlite3.Error as problem:
-        raise SystemExit(
-            f"error: embedded.database: can't open {embedded.database!r}: {problem}"
-        ) from None
-    now = format_date(wall.seconds())
-    # A database kept in a file keeps what its ring drops beside it.
-    archive = None
-    if embedded.database != ":memory:":
-        try:
-            archive = Archive(f"{embedded.database}.archive.jsonl")
-        except ArchiveError as problem:
-            raise SystemExit(f"error: embedded.database: {problem}") from None
-    apps = []
-    for account in (bot.updates, bot.mood):
-        try:
-            provision_embedded(
-                store, account.name, account.application_id, now, bot.retention, archive
-            )
-        except (ProvisionError, ArchiveError) as problem:
-            raise SystemExit(f"error: embedded backend: {problem}") from None
-        apps.append(ParseApp(account.application_id, account.rest_api_key))
-    return parselite_service(reactor, embedded.listen, store, apps)
 
 
 def _reactor(reactor: Any) -> Any:

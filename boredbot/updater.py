@@ -38,7 +38,7 @@ from luggage.twistd import GracefulTimerService, OrderedMultiService, StopHook
 from .config import DEFAULT_INTERVAL
 from .diary import Ring, load_ring
 from .lead import RELEASED, Lead, Vacancy, is_term
-from .metrics import Metrics
+from .metrics import UNMETERED, Recorder
 from .mood import Mood, UnknownMood
 from .schema import (
     COUNT,
@@ -100,7 +100,7 @@ class Updater:
         updates_account: ParseClient,
         mood_account: ParseClient,
         clock: IReactorTime,
-        metrics: Metrics | None = None,
+        metrics: Recorder = UNMETERED,
         retention: int | None = None,
         interval: float = DEFAULT_INTERVAL,
         wall: Callable[[], float] | None = None,
@@ -167,11 +167,7 @@ class Updater:
             self.last_success = self._clock.seconds()
             self.last_success_at = self._wall()
             self.last_failure_account = None
-        if self._metrics is not None:
-            outcome = "ok" if self._complete else "failed"
-            self._metrics.iterations.labels(outcome).inc()
-            if self._complete:
-                self._metrics.last_success.set(self.last_success_at or 0)
+        self._metrics.iteration_ended(self._complete, self.last_success_at)
 
     async def _iterate(self) -> None:
         counter = await self._read_counter()
@@ -188,8 +184,7 @@ class Updater:
         if self._pokes_seen is not None:
             record[POKES_SEEN] = self._pokes_seen
         await self._mood_account.update(CURRENT, self._current_id, record)
-        if self._metrics is not None:
-            self._metrics.set_mood(mood.mood)
+        self._metrics.set_mood(mood.mood)
 
     async def _read_counter(self) -> dict[str, Any]:
         counter = await find_counter(self._mood_account, damaged=True)
@@ -405,8 +400,7 @@ class Updater:
                 )
             return False
         self._log.info("entertained by {count} poke(s)", count=count - seen)
-        if self._metrics is not None:
-            self._metrics.pokes_entertained.inc(count - seen)
+        self._metrics.entertained(int(count) - seen)
         return True
 
     async def _attempt(self, call: Awaitable[Any]) -> bool:

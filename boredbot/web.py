@@ -26,11 +26,10 @@ from luggage.hardening import (
     client_address,
     sent_by_another_site,
 )
-from luggage.metering import MeteredResource
 from luggage.ratelimit import Limit, TokenBuckets
 
 from .config import DEFAULT_INTERVAL
-from .metrics import Metrics
+from .metrics import UNMETERED, Recorder
 from .ops import health, ready
 from .page import CONTENT_SECURITY_POLICY, render_page
 from .pokes import POKE_FAILURES, PokeCounter
@@ -73,7 +72,7 @@ class BotWeb:
         interval: float = DEFAULT_INTERVAL,
         clients: int = 10_000,
         readiness: Readiness | None = None,
-        metrics: Metrics | None = None,
+        metrics: Recorder = UNMETERED,
     ) -> None:
         """
         @param fresh: seconds a status is served from memory; browsers and
@@ -104,11 +103,7 @@ class BotWeb:
         with L{HEADERS} and L{SERVER}.
         """
         resource: IResource = _HeldPages(self, self._routes.resource())
-        if self._metrics is not None:
-            resource = MeteredResource(
-                resource, ROUTES, self._metrics.observe_request, self._clock
-            )
-        return resource
+        return self._metrics.meter(resource, ROUTES, self._clock)
 
     async def _current(self) -> Rendered:
         return self._rendered_for(await self._status.status())
@@ -182,8 +177,7 @@ class BotWeb:
         return b""
 
     def _refused(self, reason: str) -> None:
-        if self._metrics is not None:
-            self._metrics.pokes_refused.labels(reason).inc()
+        self._metrics.poke_refused(reason)
 
     @_routes.route("/healthz", methods=["GET"])
     def _healthz(self, request: IRequest) -> bytes:

@@ -4,12 +4,25 @@ Reading the configuration: every mistake is named by file and key.
 
 from __future__ import annotations
 
+import math
 import tomllib
+from pathlib import Path
 from typing import Any
 
+import pytest
 from twisted.trial.unittest import SynchronousTestCase
 
-from boredbot.config import ConfigError, EmbeddedBackend, WebConfig, read_config
+from boredbot.config import (
+    BOUNDS,
+    COUNT,
+    OVERRIDDEN,
+    SETTINGS,
+    ConfigError,
+    EmbeddedBackend,
+    WebConfig,
+    entry,
+    read_config,
+)
 
 GOOD = """
 interval = 2
@@ -135,32 +148,85 @@ class ConfigTests(SynchronousTestCase):
             self.assertTrue(self._error(text).startswith(expected), self._error(text))
 
 
-def test_the_documented_defaults_and_bounds_are_enforced() -> None:
-    # docs/reference/configuration.rst states each number's default and
-    # bounds as "(number, default D, from L to H)": they are these.
-    import re
-    from pathlib import Path
+#: The reference's sections, by their title's start, and the table each is.
+_SECTIONS = {
+    "Top level": "",
+    "``[accounts.updates]``": "accounts.NAME",
+    "``[secrets]``": "secrets",
+    "``[web]``": "web",
+    "``[embedded]``": "embedded",
+}
 
-    from boredbot.config import BOUNDS, BotConfig
 
-    text = (
-        Path(__file__).parents[1] / "docs" / "reference" / "configuration.rst"
-    ).read_text("utf-8")
-    stated = re.findall(
-        r"``(\w+)`` \((?:whole )?number, default ([\d.]+), from ([\d.]+) to ([\d.]+)\)",
-        text,
+def _reference_entries() -> dict[str, list[str]]:
+    # docs/reference/configuration.rst: each section's definition terms
+    # (a line at the margin that starts with a literal), by its table.
+    lines = (
+        (Path(__file__).parents[1] / "docs" / "reference" / "configuration.rst")
+        .read_text("utf-8")
+        .splitlines()
     )
-    defaults = {
-        name: getattr(BotConfig.__attrs_attrs__, name).default
-        for name in ("interval", "timeout", "retention")
-    }
-    web = WebConfig()
-    documented = {}
-    for name, default, low, high in stated:
-        key = name if name in BOUNDS else f"web.{name}"
-        documented[key] = (float(low), float(high))
-        expected = defaults[name] if name in defaults else getattr(web, name)
-        assert float(default) == expected, name
-    assert documented == {
-        key: (float(lo), float(hi)) for key, (lo, hi) in BOUNDS.items()
-    }
+    entries: dict[str, list[str]] = {}
+    table = None
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        if after and set(after) == {"-"}:
+            table = next(
+                value for title, value in _SECTIONS.items() if line.startswith(title)
+            )
+            entries[table] = []
+        elif table is not None and line.startswith("``"):
+            entries[table].append(line)
+    return entries
+
+
+def test_the_reference_states_every_setting_as_it_is_declared() -> None:
+    # Each table's entries, in the declarations' order, each head (type,
+    # default, bounds) exactly as the declaration says: no setting is left
+    # out, none is documented that is not declared.
+    declared: dict[str, list[str]] = {table: [] for table in _SECTIONS.values()}
+    for setting in SETTINGS:
+        declared[setting.key.rpartition(".")[0]].append(entry(setting))
+    assert _reference_entries() == declared
+
+
+#: Only what the file must give: every other setting keeps its default.
+BARE = GOOD.replace('interval = 2\nlisten = "tcp:9000"\n', "").replace(
+    '[embedded]\nlisten = "tcp:1337:interface=127.0.0.1"\n', ""
+)
+
+
+def test_the_declared_defaults_and_bounds_are_the_ones_enforced() -> None:
+    bot = _read(BARE)
+    for setting in SETTINGS:
+        table, _, name = setting.key.rpartition(".")
+        if table in ("", "web"):
+            assert getattr(bot.web if table else bot, name) == setting.default
+        if setting.bounds is None:
+            continue
+        low, high = setting.bounds
+        # A whole number's bounds are whole: just past them, by one.
+        step = 1 if setting.kind is COUNT else 0.001
+        for value in (low, high):
+            assert _with(setting.key, value) == value, setting.key
+        for value in (low - step, high + step, math.nan, math.inf, -math.inf):
+            with pytest.raises(ConfigError, match="must be a"):
+                _with(setting.key, value)
+    assert BOUNDS == {s.key: s.bounds for s in SETTINGS if s.bounds is not None}
+
+
+def _with(key: str, value: float) -> object:
+    # The setting KEY as read from BARE with VALUE given.
+    document = tomllib.loads(BARE)
+    table, _, name = key.rpartition(".")
+    (document.setdefault(table, {}) if table else document)[name] = value
+    bot = read_config(document, "bot.toml")
+    return getattr(bot.web if table else bot, name)
+
+
+def test_the_options_reference_names_each_option_and_the_setting_it_overrides() -> None:
+    text = (Path(__file__).parents[1] / "docs" / "reference" / "options.rst").read_text(
+        "utf-8"
+    )
+    for option, setting in OVERRIDDEN.items():
+        assert f"``--{option} " in text, option
+        assert f"``{setting.key}``" in text, setting.key
