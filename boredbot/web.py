@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from attrs import frozen
 from klein import Klein
@@ -122,15 +124,16 @@ class BotWeb:
             rendered = self._rendered = self._render(status)
         return rendered
 
-    def answer(self, request: IRequest, rendered: Rendered) -> bytes:
+    def answer(self, request: IRequest, rendered: Rendered, page: str) -> bytes:
         """
-        Answer a C{GET} of one of L{PAGES} from C{rendered}.
+        Answer a C{GET} of one of L{PAGES} from C{rendered}: its C{page}
+        representation (C{"html"}, C{"json"}).
         """
-        if request.path == b"/api/status":
+        if page == "json":
             return serve(request, rendered.json, self._max_age)
         poked = b"poked" in request.args
-        page = rendered.poked_page if poked else rendered.page
-        return serve(request, page, 0 if poked else self._max_age)
+        html = rendered.poked_page if poked else rendered.page
+        return serve(request, html, 0 if poked else self._max_age)
 
     def _render(self, status: Status) -> Rendered:
         body = json.dumps(status.as_json()).encode("utf-8")
@@ -141,15 +144,13 @@ class BotWeb:
             Representation.of(body, _JSON),
         )
 
-    @_routes.route("/", methods=["GET"])
-    async def _page(self, request: IRequest) -> bytes:
-        return self.answer(request, await self._current())
+    async def page(self, request: IRequest, page: str) -> bytes:
+        """
+        Answer a C{GET} of one of L{PAGES} (C{page}, its representation),
+        reading the status if it needs a read.
+        """
+        return self.answer(request, await self._current(), page)
 
-    @_routes.route("/api/status", methods=["GET"])
-    async def _status_json(self, request: IRequest) -> bytes:
-        return self.answer(request, await self._current())
-
-    @_routes.route("/poke", methods=["POST"])
     async def _poke(self, request: IRequest) -> bytes:
         request.setHeader(b"Cache-Control", b"no-store")
         if sent_by_another_site(request):
@@ -179,11 +180,9 @@ class BotWeb:
     def _refused(self, reason: str) -> None:
         self._metrics.poke_refused(reason)
 
-    @_routes.route("/healthz", methods=["GET"])
     def _healthz(self, request: IRequest) -> bytes:
         return health(request)
 
-    @_routes.route("/readyz", methods=["GET"])
     async def _readyz(self, request: IRequest) -> bytes:
         return await ready(request, self._readiness)
 
@@ -193,8 +192,51 @@ HEADERS = {**BASE_HEADERS, b"Content-Security-Policy": CONTENT_SECURITY_POLICY}
 #: Its C{Server} header: a name, no version.
 SERVER = b"boredbot"
 
-#: The pages rendered once per status, answered by L{BotWeb.answer}.
-PAGES = (b"/", b"/api/status")
+
+@frozen
+class Route:
+    """
+    One route of the web front.
+
+    @ivar handler: the L{BotWeb} method that answers it, given the
+        request; for a page rendered once per status, L{BotWeb.page}, given
+        the representation it serves too (C{"html"}, C{"json"}).
+    """
+
+    path: str
+    method: str
+    handler: Callable[..., Any]
+    page: str | None = None
+
+    def answer(self, web: BotWeb, request: IRequest) -> Any:
+        """
+        Answer C{request} (routed here) with C{web}.
+        """
+        if self.page is not None:
+            return self.handler(web, request, self.page)
+        return self.handler(web, request)
+
+
+#: Every route of the web front, declared once: the Klein app's rules, the
+#: routes metrics name (L{ROUTES}) and the pages rendered once per status
+#: (L{PAGES}) come from it.
+WEB_ROUTES = (
+    Route("/", "GET", BotWeb.page, page="html"),
+    Route("/api/status", "GET", BotWeb.page, page="json"),
+    Route("/poke", "POST", BotWeb._poke),
+    Route("/healthz", "GET", BotWeb._healthz),
+    Route("/readyz", "GET", BotWeb._readyz),
+)
+for _route in WEB_ROUTES:
+    BotWeb._routes.route(_route.path, methods=[_route.method], endpoint=_route.path)(
+        _route.answer
+    )
+
+#: The routes metrics name; any other path is "other".
+ROUTES = tuple(route.path for route in WEB_ROUTES)
+#: The pages rendered once per status, by path, and the representation each
+#: serves (L{BotWeb.answer}).
+PAGES = {route.path.encode("ascii"): route.page for route in WEB_ROUTES if route.page}
 
 
 class _HeldPages(Resource):
@@ -214,20 +256,17 @@ class _HeldPages(Resource):
         self._routed = routed
 
     def render(self, request: IRequest) -> object:
-        if request.method in (b"GET", b"HEAD") and request.path in PAGES:
+        page = PAGES.get(request.path)
+        if page is not None and request.method in (b"GET", b"HEAD"):
             rendered = self._web.held()
             if rendered is not None:
-                body = self._web.answer(request, rendered)
+                body = self._web.answer(request, rendered, page)
                 if request.method == b"HEAD":
                     # Its length, and no body (twisted.web would warn).
                     request.setHeader(b"Content-Length", b"%d" % len(body))
                     return b""
                 return body
         return self._routed.render(request)
-
-
-#: The routes metrics name; any other path is "other".
-ROUTES = ("/", "/api/status", "/poke", "/healthz", "/readyz")
 
 
 def _plain(request: IRequest, code: int, text: bytes) -> bytes:
