@@ -15,7 +15,7 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeGuard
 
 from attrs import frozen
@@ -74,6 +74,37 @@ class NoCounter(Unprovisioned):
 
 
 _BACKEND_ERRORS = (ParseError, ParseUnavailable, Unprovisioned)
+_BackendError = ParseError | ParseUnavailable | Unprovisioned
+
+
+@frozen
+class Ended:
+    """
+    How an iteration ended: in full (every read and write it made
+    succeeded: a standby's too), or not, and then which account failed it
+    (L{None}: not an account, an error of the bot's own).
+    """
+
+    complete: bool
+    failed_account: str | None = None
+
+
+#: An iteration that ended in full.
+COMPLETE = Ended(True)
+
+
+@frozen
+class Election:
+    """
+    What the counter and the mood, read now, say of an iteration: whether
+    it writes, and the mood read to tell (L{None}: none was read), which
+    it restores from.
+    """
+
+    writes: bool
+    stored: Mapping[str, Any] | None = None
+
+
 #: What the updater reads of the mood: what it restores, and the lead.
 _MOOD_KEYS = ("mood", "feeling", "since", POKES_SEEN, LEADER)
 
@@ -125,7 +156,6 @@ class Updater:
         self.last_success: float | None = None
         self.last_success_at: float | None = None
         self.last_failure_account: str | None = None
-        self._complete = True
         self._mood: Mood | None = None
         self._current_id = ""
         self._lead = Lead(clock, interval)
@@ -155,36 +185,46 @@ class Updater:
         Live one iteration. Never raises: a backend that fails is logged,
         naming its account, and the next iteration tries again.
         """
-        self._complete = True
         try:
-            await self._iterate()
+            ended = await self._iterate()
         except _BACKEND_ERRORS as failure:
-            self._log_failure(failure)
+            ended = self._failed(failure)
         except Exception:
-            self._complete = False
             self._log.failure("unexpected error in the update loop")
-        if self._complete:
+            ended = Ended(False)
+        if ended.complete:
             self.last_success = self._clock.seconds()
             self.last_success_at = self._wall()
             self.last_failure_account = None
-        self._metrics.iteration_ended(self._complete, self.last_success_at)
+        self._metrics.iteration_ended(ended.complete, self.last_success_at)
 
-    async def _iterate(self) -> None:
+    async def _iterate(self) -> Ended:
         counter = await self._read_counter()
-        if not await self._leads(counter):
-            return
-        mood = self._mood or await self._restore()
+        election = await self._elect(counter)
+        if not election.writes:
+            return COMPLETE
+        if election.stored is not None:
+            # The lead was taken: the mood as the election read it.
+            mood = self._restore_from(election.stored)
+        else:
+            mood = self._mood or self._restore_from(await self._read_mood())
         now = format_date(self._wall())
         poked = await self._poked(counter)
         change = mood.entertain(now) if poked else mood.tick(now)
         # A failure of the updates account does not keep the mood from
         # being written (nor the leader from saying it is alive).
-        await self._attempt(self._post(change.status, change.mood, now))
+        try:
+            await self._post(change.status, change.mood, now)
+        except _BACKEND_ERRORS as failure:
+            ended = self._failed(failure)
+        else:
+            ended = COMPLETE
         record: dict[str, object] = {**mood.record(), LEADER: self._lead.term}
         if self._pokes_seen is not None:
             record[POKES_SEEN] = self._pokes_seen
         await self._mood_account.update(CURRENT, self._current_id, record)
         self._metrics.set_mood(mood.mood)
+        return ended
 
     async def _read_counter(self) -> dict[str, Any]:
         counter = await find_counter(self._mood_account, damaged=True)
@@ -192,7 +232,7 @@ class Updater:
             raise NoCounter(self._mood_account.account.name)
         return counter
 
-    async def _leads(self, counter: Mapping[str, Any]) -> bool:
+    async def _elect(self, counter: Mapping[str, Any]) -> Election:
         # Whether this iteration writes: it leads, or the lead is vacant
         # and it took it, as the counter and the mood read now say.
         lead = self._lead
@@ -202,10 +242,10 @@ class Updater:
                 # damage, which the leader mends by writing its own back.
                 await self._repair_lead(counter, lead.term, counter.get(LEAD))
                 self.standing_by = False
-                return True
+                return Election(writes=True)
             if lead.confirm(counter):
                 self.standing_by = False
-                return True
+                return Election(writes=True)
             self._log.warn(
                 "another updater took the lead (term {lead}); standing by",
                 lead=counter.get(LEAD),
@@ -215,22 +255,19 @@ class Updater:
         vacancy = lead.vacancy(stored)
         if vacancy is None:
             self.standing_by = True
-            return False
+            return Election(writes=False)
         term = await self._mood_account.increment(POKES, counter["objectId"], LEAD, 1)
         if not lead.took(term, counter, stored):
             await self._repair_lead(counter, Lead.repair_to(counter, stored), term)
             self.standing_by = True
-            return False
+            return Election(writes=False)
         self.standing_by = False
         self._log.info(
             "took the lead (term {term}): {why}", term=term, why=vacancy.value
         )
-        if vacancy is Vacancy.SILENT:
-            # Written from the next iteration, by then after any write the
-            # silent leader had in flight.
-            return False
-        self._restore_from(stored)
-        return True
+        # A silent leader's lead is written from the next iteration, by
+        # then after any write it had in flight.
+        return Election(writes=vacancy is not Vacancy.SILENT, stored=stored)
 
     async def _repair_lead(
         self, counter: Mapping[str, Any], repaired: int, found: object
@@ -336,9 +373,6 @@ class Updater:
             )
         return ring
 
-    async def _restore(self) -> Mood:
-        return self._restore_from(await self._read_mood())
-
     async def _read_mood(self) -> dict[str, Any]:
         try:
             found = await self._mood_account.find(
@@ -403,22 +437,14 @@ class Updater:
         self._metrics.entertained(int(count) - seen)
         return True
 
-    async def _attempt(self, call: Awaitable[Any]) -> bool:
-        try:
-            await call
-        except _BACKEND_ERRORS as failure:
-            self._log_failure(failure)
-            return False
-        return True
-
-    def _log_failure(
-        self, failure: ParseError | ParseUnavailable | Unprovisioned
-    ) -> None:
-        self._complete = False
+    def _failed(self, failure: _BackendError) -> Ended:
+        # Said, and kept, as soon as it is known: a later error of the
+        # same iteration may not be an account's.
         self.last_failure_account = failure.account
         self._log.error(
             "update failed: {error}", error=str(failure), account=failure.account
         )
+        return Ended(False, failure.account)
 
 
 def _is_count(value: object) -> TypeGuard[int | float]:
