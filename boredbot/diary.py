@@ -28,31 +28,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
-from attrs import frozen
+from luggage.parse.client import MAX_SAFE_INTEGER, is_safe_integer
 
-from luggage.parse.client import MAX_SAFE_INTEGER, ParseClient, is_safe_integer
-
-from .schema import LINES, SEQ, SLOT, Unprovisioned
+from .schema import SEQ, SLOT
 
 #: The most lines a ring may hold.
 MOST_LINES = 10_000
-#: Slots read per request when the ring is loaded: with only the fields
-#: the ring needs, a page is a few tens of kilobytes, far below the
-#: client's cap on an answer.
-_PAGE = 500
 #: The highest number a line may carry.
 MAX_SEQ = MAX_SAFE_INTEGER
 #: What loading the ring reads of each slot.
-_RING_KEYS = ("objectId", SLOT, SEQ)
-
-
-@frozen
-class NoRing(Unprovisioned):
-    """
-    The updates account holds no ring of slots.
-    """
-
-    missing = f"no ring of {LINES}"
+RING_KEYS = ("objectId", SLOT, SEQ)
 
 
 def is_seq(value: object) -> TypeGuard[int | float]:
@@ -156,29 +141,3 @@ class Ring:
         was read: time to read it again (provisioning may have resized it).
         """
         return self._writes >= len(self._ids)
-
-
-async def load_ring(updates: ParseClient, floor: int = 0) -> Ring:
-    """
-    Read the ring's slots from the updates account, a page at a time;
-    C{floor} as L{Ring} takes it.
-
-    @raise NoRing: when the account holds none.
-    """
-    slots: list[dict[str, Any]] = []
-    while True:
-        found = await updates.find(
-            LINES,
-            where={SLOT: {"$exists": True}},
-            order=[SLOT],
-            limit=_PAGE,
-            skip=len(slots),
-            keys=_RING_KEYS,
-        )
-        slots.extend(found.results)
-        if len(found.results) < _PAGE or len(slots) >= MOST_LINES:
-            break
-    ring = Ring(slots, floor)
-    if not len(ring):
-        raise NoRing(updates.account.name)
-    return ring

@@ -14,9 +14,8 @@ from luggage.coalesce import Coalescer
 from luggage.parse.client import ParseClient, ParseError, ParseUnavailable
 from luggage.parse.errors import OBJECT_NOT_FOUND
 
+from .accounts import MoodAccount, NoCounter
 from .metrics import UNMETERED, Recorder
-from .schema import COUNT, POKES, find_counter
-from .updater import NoCounter
 
 #: What a failed poke write fails with.
 POKE_FAILURES = (ParseError, ParseUnavailable, NoCounter)
@@ -38,7 +37,7 @@ class PokeCounter:
         window: float,
         metrics: Recorder = UNMETERED,
     ) -> None:
-        self._mood_account = mood_account
+        self._mood_account = MoodAccount(mood_account)
         self._metrics = metrics
         self._counter_id: str | None = None
         self._coalescer = Coalescer(self._write, clock, window)
@@ -60,7 +59,7 @@ class PokeCounter:
     async def _write(self, pokes: int) -> None:
         try:
             counter_id = self._counter_id or await self._find_counter()
-            total = await self._mood_account.increment(POKES, counter_id, COUNT, pokes)
+            total = await self._mood_account.add_pokes(counter_id, pokes)
         except POKE_FAILURES as failure:
             if isinstance(failure, ParseError) and failure.code == OBJECT_NOT_FOUND:
                 self._counter_id = None
@@ -80,9 +79,7 @@ class PokeCounter:
         )
 
     async def _find_counter(self) -> str:
-        counter = await find_counter(self._mood_account, damaged=True)
-        if counter is None:
-            raise NoCounter(self._mood_account.account.name)
+        counter = await self._mood_account.counter()
         counter_id: str = counter["objectId"]
         self._counter_id = counter_id
         return counter_id

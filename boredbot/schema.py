@@ -15,7 +15,7 @@ and provisioning alike; it imports none of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from attrs import frozen
 
@@ -163,37 +163,3 @@ class Unprovisioned(Exception):
 
 #: What the check at start reads of each account: the least the bot needs.
 PROBES: Mapping[str, str] = {"updates": LINES, "mood": CURRENT}
-
-
-class _Finds(Protocol):
-    async def find(
-        self,
-        class_name: str,
-        *,
-        where: Mapping[str, Any] | None = None,
-        order: Any = (),
-        limit: int | None = None,
-    ) -> Any: ...
-
-
-async def find_counter(account: _Finds, damaged: bool = False) -> dict[str, Any] | None:
-    """
-    The mood account's pokes counter (the first C{pokes} object with a
-    C{count}), or L{None} when it has none; C{account} is a L{ParseClient}
-    or provisioning's admin.
-
-    @param damaged: take the one C{pokes} object of a provisioned account
-        as the counter whatever its fields hold (a REST key holder may have
-        nulled its C{count}: the bot repairs it); an account still holding
-        pokes of old (several objects) is searched for one with a count.
-    """
-    if damaged:
-        found = await account.find(POKES, order=["createdAt"], limit=2)
-        if len(found.results) == 1:
-            only: dict[str, Any] = found.results[0]
-            return only
-    found = await account.find(
-        POKES, where={COUNT: {"$exists": True}}, order=["createdAt"], limit=1
-    )
-    results: list[dict[str, Any]] = found.results
-    return results[0] if results else None

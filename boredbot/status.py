@@ -6,7 +6,7 @@ most once per freshness window whatever the number of visitors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +20,10 @@ from luggage.parse.client import (
     ParseClient,
     ParseError,
     ParseUnavailable,
+    QueryResult,
 )
 
-from .diary import HOLDS_LINE
+from .accounts import MoodAccount, UpdatesAccount
 from .metrics import UNMETERED, Recorder
 from .schema import CURRENT, LINES, POSTED, SEQ
 
@@ -34,6 +35,9 @@ MOST_SHOWN = 500
 #: What the page reads of a line, and of the mood.
 _LINE_KEYS = ("status", "mood", POSTED, SEQ)
 _MOOD_KEYS = ("mood", "feeling", "since")
+
+#: Reads a page of objects: given its limit and where it starts.
+_Page = Callable[[int, int], Awaitable[QueryResult]]
 
 OK = "ok"
 STALE = "stale"
@@ -179,8 +183,8 @@ class StatusSource:
         @param wall: the time of day, for the moments shown; C{clock} by
             default.
         """
-        self._updates_account = updates_account
-        self._mood_account = mood_account
+        self._updates_account = UpdatesAccount(updates_account)
+        self._mood_account = MoodAccount(mood_account)
         expected = (ParseError, ParseUnavailable)
 
         self._lines_cache = ReadCache(
@@ -233,12 +237,12 @@ class StatusSource:
 
     async def _read_lines(self) -> Objects:
         found = await self._read(
-            self._updates_account,
+            self._updates_account.name,
             LINES,
-            where=HOLDS_LINE,
-            order=[f"-{SEQ}"],
-            limit=LATEST,
-            keys=_LINE_KEYS,
+            lambda limit, skip: self._updates_account.latest_lines(
+                _LINE_KEYS, limit, skip
+            ),
+            LATEST,
         )
         # A line's time is when it was posted, shown as "createdAt" as
         # before the ring (its object was created by provisioning).
@@ -253,21 +257,24 @@ class StatusSource:
 
     async def _read_mood(self) -> Objects:
         found = await self._read(
-            self._mood_account, CURRENT, order=["createdAt"], limit=1, keys=_MOOD_KEYS
+            self._mood_account.name,
+            CURRENT,
+            lambda limit, skip: self._mood_account.mood(_MOOD_KEYS, limit, skip),
+            1,
         )
         return [
             {key: shown_text(each.get(key)) for key in _MOOD_KEYS} for each in found
         ]
 
     async def _read(
-        self, client: ParseClient, class_name: str, **query: Any
+        self, account: str, class_name: str, read: _Page, limit: int
     ) -> Objects:
         try:
-            found = await self._find(client, class_name, **query)
+            found = await self._find(account, class_name, read, limit, 0)
             if found and all(each is _TOO_LARGE_OBJECT for each in found):
                 # Nothing but objects too large: not a page to show.
                 raise AnswerTooLarge(
-                    client.account.name, 200, None, "every object is too large to show"
+                    account, 200, None, "every object is too large to show"
                 )
         except (ParseError, ParseUnavailable) as failure:
             self._log.error(
@@ -280,30 +287,26 @@ class StatusSource:
         return found
 
     async def _find(
-        self, client: ParseClient, class_name: str, *, limit: int, **query: Any
+        self, account: str, class_name: str, read: _Page, limit: int, skip: int
     ) -> Objects:
         # Texts written with a REST key may be of any length: a page of
         # them too large for one answer is read in halves, and an object
         # too large alone is shown as too large, so that one huge line
         # hides only itself.
         try:
-            return (await client.find(class_name, limit=limit, **query)).results
+            return (await read(limit, skip)).results
         except AnswerTooLarge:
             if limit == 1:
-                skip = query.get("skip", 0)
                 self._log.warn(
                     "{class_name} object {skip} is too large to show",
                     class_name=class_name,
                     skip=skip,
-                    account=client.account.name,
+                    account=account,
                 )
                 return [_TOO_LARGE_OBJECT]
         half = limit // 2
-        skip = query.pop("skip", 0)
-        first = await self._find(client, class_name, limit=half, skip=skip, **query)
+        first = await self._find(account, class_name, read, half, skip)
         if len(first) < half:
             return first
-        rest = await self._find(
-            client, class_name, limit=limit - half, skip=skip + half, **query
-        )
+        rest = await self._find(account, class_name, read, limit - half, skip + half)
         return first + rest

@@ -35,9 +35,10 @@ from luggage.parse.client import (
 from luggage.parse.errors import OBJECT_NOT_FOUND
 from luggage.twistd import GracefulTimerService, OrderedMultiService, StopHook
 
+from .accounts import MoodAccount, UpdatesAccount
 from .config import DEFAULT_INTERVAL
-from .diary import Ring, load_ring
-from .lead import RELEASED, Lead, Vacancy, is_term
+from .diary import Ring
+from .lead import Lead, Vacancy, is_term
 from .metrics import UNMETERED, Recorder
 from .mood import Mood, UnknownMood
 from .schema import (
@@ -51,27 +52,7 @@ from .schema import (
     POSTED,
     SEQ,
     Unprovisioned,
-    find_counter,
 )
-
-
-@frozen
-class NoMood(Unprovisioned):
-    """
-    The mood account holds no C{current} object.
-    """
-
-    missing = f"no {CURRENT} object"
-
-
-@frozen
-class NoCounter(Unprovisioned):
-    """
-    The mood account holds no pokes counter.
-    """
-
-    missing = f"no {POKES} counter"
-
 
 _BACKEND_ERRORS = (ParseError, ParseUnavailable, Unprovisioned)
 _BackendError = ParseError | ParseUnavailable | Unprovisioned
@@ -146,10 +127,10 @@ class Updater:
         @param wall: the time of day, for what is written and shown (a
             line's time, the mood's since); C{clock} by default.
         """
-        self._updates = updates_account
+        self._updates = UpdatesAccount(updates_account)
         self._retention = retention
         self._ring: Ring | None = None
-        self._mood_account = mood_account
+        self._mood_account = MoodAccount(mood_account)
         self._clock = clock
         self._wall = wall or clock.seconds
         self._metrics = metrics
@@ -199,7 +180,7 @@ class Updater:
         self._metrics.iteration_ended(ended.complete, self.last_success_at)
 
     async def _iterate(self) -> Ended:
-        counter = await self._read_counter()
+        counter = await self._mood_account.counter()
         election = await self._elect(counter)
         if not election.writes:
             return COMPLETE
@@ -222,15 +203,9 @@ class Updater:
         record: dict[str, object] = {**mood.record(), LEADER: self._lead.term}
         if self._pokes_seen is not None:
             record[POKES_SEEN] = self._pokes_seen
-        await self._mood_account.update(CURRENT, self._current_id, record)
+        await self._mood_account.record_mood(self._current_id, record)
         self._metrics.set_mood(mood.mood)
         return ended
-
-    async def _read_counter(self) -> dict[str, Any]:
-        counter = await find_counter(self._mood_account, damaged=True)
-        if counter is None:
-            raise NoCounter(self._mood_account.account.name)
-        return counter
 
     async def _elect(self, counter: Mapping[str, Any]) -> Election:
         # Whether this iteration writes: it leads, or the lead is vacant
@@ -256,7 +231,7 @@ class Updater:
         if vacancy is None:
             self.standing_by = True
             return Election(writes=False)
-        term = await self._mood_account.increment(POKES, counter["objectId"], LEAD, 1)
+        term = await self._mood_account.take_a_term(counter["objectId"])
         if not lead.took(term, counter, stored):
             await self._repair_lead(counter, Lead.repair_to(counter, stored), term)
             self.standing_by = True
@@ -283,11 +258,11 @@ class Updater:
         self, counter: Mapping[str, Any], name: str, repaired: int, what: str
     ) -> None:
         # One field of the pokes counter set right, and said once.
-        await self._mood_account.update(POKES, counter["objectId"], {name: repaired})
+        await self._mood_account.set_counter(counter["objectId"], name, repaired)
         self.damage = f"{POKES}.{name} {what}"
         self._log.warn(
             "the {account} account's {damage}; set it to {repaired}",
-            account=self._mood_account.account.name,
+            account=self._mood_account.name,
             damage=self.damage,
             repaired=repaired,
         )
@@ -307,10 +282,8 @@ class Updater:
         if not self._lead.leading or not self._current_id:
             return
         try:
-            if self._lead.confirm(await self._read_counter()):
-                await self._mood_account.update(
-                    CURRENT, self._current_id, {LEADER: RELEASED}
-                )
+            if self._lead.confirm(await self._mood_account.counter()):
+                await self._mood_account.let_the_lead_go(self._current_id)
                 self._lead.term = None
                 self._log.info("let the lead go")
         except _BACKEND_ERRORS as failure:
@@ -339,7 +312,7 @@ class Updater:
     async def _post_once(self, ring: Ring, line: Mapping[str, object]) -> None:
         slot, object_id = ring.next_slot()
         seq = ring.next_seq()
-        await self._updates.update(LINES, object_id, {SEQ: seq, **line})
+        await self._updates.write_line(object_id, seq, line)
         ring.wrote(slot, seq)
         self._log.info(
             "posted {status!r}",
@@ -352,7 +325,7 @@ class Updater:
 
     async def _load_ring(self) -> Ring:
         floor = 0 if self._ring is None else self._ring.highest
-        ring = self._ring = await load_ring(self._updates, floor)
+        ring = self._ring = await self._updates.ring(floor)
         if ring.damaged:
             self.damage = (
                 f"{LINES}: slot(s) {', '.join(map(str, ring.damaged[:10]))} hold a"
@@ -360,14 +333,14 @@ class Updater:
             )
             self._log.warn(
                 "the {account} account's {damage}; they are written over first",
-                account=self._updates.account.name,
+                account=self._updates.name,
                 damage=self.damage,
             )
         if self._retention is not None and len(ring) != self._retention:
             self._log.warn(
                 "the {account} account's ring holds {size} lines, the"
                 " configuration says {retention}; provision it to resize it",
-                account=self._updates.account.name,
+                account=self._updates.name,
                 size=len(ring),
                 retention=self._retention,
             )
@@ -375,26 +348,19 @@ class Updater:
 
     async def _read_mood(self) -> dict[str, Any]:
         try:
-            found = await self._mood_account.find(
-                CURRENT, order=["createdAt"], limit=1, keys=_MOOD_KEYS
-            )
+            return await self._mood_account.current(_MOOD_KEYS)
         except AnswerTooLarge:
             # Its texts were made too large to read (with a REST key): the
             # lead and the pokes seen are read alone, the mood starts anew
             # and is written over them.
-            found = await self._mood_account.find(
-                CURRENT, order=["createdAt"], limit=1, keys=(POKES_SEEN, LEADER)
-            )
+            stored = await self._mood_account.current((POKES_SEEN, LEADER))
             self.damage = f"{CURRENT}: its texts are too large to read"
             self._log.warn(
                 "the {account} account's {damage}; the mood starts anew",
-                account=self._mood_account.account.name,
+                account=self._mood_account.name,
                 damage=self.damage,
             )
-        if not found.results:
-            raise NoMood(self._mood_account.account.name)
-        stored: dict[str, Any] = found.results[0]
-        return stored
+            return stored
 
     def _restore_from(self, stored: Mapping[str, Any]) -> Mood:
         self._current_id = stored["objectId"]

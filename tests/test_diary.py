@@ -16,7 +16,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from boredbot.diary import NoRing, Ring, load_ring
+from boredbot.accounts import NoRing, load_ring
+from boredbot.diary import Ring
 from boredbot.updater import Updater
 from luggage.parse.client import ParseClient
 from luggage.parselite import ParseApp, ParseLite

@@ -15,6 +15,7 @@ from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 from twisted.trial.unittest import SynchronousTestCase
 
+from boredbot.accounts import MoodAccount
 from boredbot.metrics import Metrics
 from boredbot.pokes import PokeCounter
 from boredbot.status import StatusSource
@@ -190,7 +191,7 @@ class MetricsTests(SynchronousTestCase):
         resolve(updater.run_once(), self.parse.http)
         self.assertEqual(value(self.metrics, "boredbot_pokes_entertained_total"), 3)
         self.assertEqual(value(self.metrics, "boredbot_mood", mood="content"), 1)
-        updater._mood_account = self._client(MOOD, self.down)
+        updater._mood_account = MoodAccount(self._client(MOOD, self.down))
         resolve(updater.run_once(), self.down)
         self.assertEqual(
             value(self.metrics, "boredbot_updater_iterations_total", outcome="failed"),

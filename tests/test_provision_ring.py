@@ -26,8 +26,8 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
+from boredbot.accounts import load_ring
 from boredbot.archive import Archive
-from boredbot.diary import load_ring
 from boredbot.provision import ProvisionError, provision
 from luggage.parse.client import ParseAccount, ParseClient, ParseError, format_date
 from luggage.parselite import ParseApp, ParseLite

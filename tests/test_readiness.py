@@ -11,6 +11,7 @@ from prometheus_client import generate_latest
 from treq.testing import StubTreq
 from twisted.trial.unittest import SynchronousTestCase
 
+from boredbot.accounts import MoodAccount
 from boredbot.metrics import Metrics
 from boredbot.ops import Operations
 from boredbot.readiness import Readiness
@@ -54,7 +55,7 @@ class ReadinessTests(SynchronousTestCase):
         )
         readiness = Readiness(self.clock, status=status)
         self.assertTrue(self._check(readiness)[0])
-        status._mood_account = ParseClient(MOOD, self.down, self.clock)
+        status._mood_account = MoodAccount(ParseClient(MOOD, self.down, self.clock))
         self.clock.advance(5)
         self._check(readiness)  # the read that fails
         self.assertTrue(self._check(readiness)[0])
@@ -73,7 +74,7 @@ class ReadinessTests(SynchronousTestCase):
         self.assertTrue(self._check(readiness)[0])
         # The mood account goes away: after three intervals, not ready,
         # naming the account.
-        updater._mood_account = ParseClient(MOOD, self.down, self.clock)
+        updater._mood_account = MoodAccount(ParseClient(MOOD, self.down, self.clock))
         for _ in range(4):
             self.clock.advance(10)
             resolve(updater.run_once(), self.down)
@@ -84,7 +85,7 @@ class ReadinessTests(SynchronousTestCase):
             report["reasons"],
             ["no complete iteration in the last 30 s (the mood account fails)"],
         )
-        updater._mood_account = self.parse.client(MOOD)
+        updater._mood_account = MoodAccount(self.parse.client(MOOD))
         resolve(updater.run_once(), self.parse.http)
         self.assertTrue(self._check(readiness)[0])
 

@@ -17,6 +17,7 @@ from treq.testing import StubTreq
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
+from boredbot.accounts import MoodAccount
 from boredbot.pokes import PokeCounter
 from boredbot.status import StatusSource
 from boredbot.web import HEADERS, SERVER, BotWeb
@@ -263,7 +264,9 @@ class ReadPathTests(WebTestCase):
         read_at = self.clock.seconds()
         # The mood account goes down: the same web process, a dead backend.
         down = StubTreq(mounted(bad_gateway()))
-        self.bot._status._mood_account = ParseClient(MOOD, down, self.clock)
+        self.bot._status._mood_account = MoodAccount(
+            ParseClient(MOOD, down, self.clock)
+        )
         self.clock.advance(5)
         self._get("/", self.parse.http, down)  # starts the failing read
         _, page = self._get("/", self.parse.http, down)
@@ -289,7 +292,7 @@ class ReadPathTests(WebTestCase):
         self.assertIn(b"The mood is unavailable right now.", page)
         self.assertNotIn(b"Bored.", page)
         # Back up: fresh again, the mark gone.
-        self.bot._status._mood_account = self.parse.client(MOOD)
+        self.bot._status._mood_account = MoodAccount(self.parse.client(MOOD))
         self.clock.advance(2)
         self._get("/", self.parse.http)
         _, page = self._get("/", self.parse.http)

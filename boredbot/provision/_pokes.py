@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..accounts import find_counter
 from ..mood import Mood
-from ..schema import COUNT, CURRENT, POKES, POKES_SEEN, find_counter
+from ..schema import COUNT, CURRENT, POKES, POKES_SEEN
 from ._admin import ParseAdmin
 
 #: Pages in which provisioning reads and deletes the pokes of old.

@@ -14,7 +14,7 @@ from treq.testing import StubTreq
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
-from boredbot.diary import load_ring
+from boredbot.accounts import load_ring
 from boredbot.provision import provision_embedded
 from boredbot.schema import LINES, POSTED, SEQ
 from luggage.parse.client import ParseAccount, ParseClient, format_date

@@ -18,7 +18,7 @@ from helpers import MOOD, UPDATES, EmbeddedParse, resolve
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
-from boredbot.diary import load_ring
+from boredbot.accounts import load_ring
 from boredbot.lead import TAKEOVER_AFTER
 from boredbot.readiness import Readiness
 from boredbot.status import MOST_SHOWN, StatusSource
