@@ -12,7 +12,7 @@ fault, or the option that gave the value.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from attrs import field, fields, frozen
@@ -300,6 +300,21 @@ BOUNDS: Mapping[str, tuple[float, float]] = {
 OVERRIDDEN: Mapping[str, Setting] = {
     declared.option[0]: declared for declared in SETTINGS if declared.option
 }
+
+
+def configured(bot: BotConfig) -> Iterator[tuple[Setting, Any]]:
+    """
+    Each setting of the top level, of C{[web]} and (when it is set) of
+    C{[embedded]}, with its value in C{bot}.
+    """
+    for cls, holder in (
+        (BotConfig, bot),
+        (WebConfig, bot.web),
+        (EmbeddedBackend, bot.embedded),
+    ):
+        if holder is not None:
+            for declared in settings(cls):
+                yield declared, getattr(holder, declared.name)
 
 
 def option_parameters() -> list[list[Any]]:

@@ -1,11 +1,11 @@
 """
-twistd's view of the bot: its command-line options, and C{makeService},
-which reads the configuration and composes the services.
+twistd's view of the bot: its command-line options, which read the
+configuration and check it at start (L{boredbot.startup}), and
+C{makeService}, which composes the services.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -17,12 +17,7 @@ from twisted.python import usage
 from luggage.clock import WALL, schedule_by_monotonic_time
 from luggage.hardening import read_networks
 from luggage.parse.client import ParseClient
-from luggage.plugin import (
-    OneLineOptions,
-    check_endpoint,
-    configuration_text,
-    parse_toml,
-)
+from luggage.plugin import ConfiguredOptions
 from luggage.ratelimit import Limit
 from luggage.secrets import PrivateKeyError, SecretsError
 from luggage.secrets.unlock import KeySources
@@ -38,7 +33,6 @@ from .config import (
     OVERRIDDEN,
     BotConfig,
     ConfigError,
-    SecretReader,
     option_parameters,
     read_config,
 )
@@ -46,47 +40,33 @@ from .embedded import embedded_backend
 from .metrics import UNMETERED, Metrics, Recorder
 from .ops import Operations
 from .pokes import PokeCounter
-from .preflight import Fetch, Misconfigured, check_account
+from .preflight import Fetch
 from .readiness import Readiness
+from .startup import ask_accounts, check_database, check_endpoints
 from .status import StatusSource
-from .unlock import (
-    DEFAULT_KEY_FILE,
-    KEY_VARIABLE,
-    SERVICE,
-    secret_reader,
-)
+from .unlock import SERVICE, secret_reader
 from .updater import Updater, updater_service
 from .web import HEADERS, SERVER, BotWeb
 
-DEFAULT_ENVIRONMENT = "demo"
 _log = Logger()
 
 
-class Options(OneLineOptions):
+class Options(ConfiguredOptions):
     """
     The options of C{twistd boredbot}.
     """
 
     command = "twistd boredbot"
+    service = SERVICE
     synopsis = "[--environment NAME | --config FILE] [options]"
     longdesc = (
         "Run boredbot: the web page and the update loop, configured by an"
         " environment of this deployment (default: demo, which needs no"
         " account anywhere) or by a TOML file."
     )
-    optParameters = [
-        ["environment", "e", None, "Run this deployment's environment NAME."],
-        [
-            "secret-key-file",
-            "k",
-            None,
-            f"The private key that decrypts the configuration's secrets"
-            f" [default: {DEFAULT_KEY_FILE} if it exists, else ${KEY_VARIABLE}].",
-        ],
-        ["config", "c", None, "Run the configuration in the TOML file FILE."],
-        # The options that override a setting, from its declaration.
-        *option_parameters(),
-    ]
+    # With --environment, --config and --secret-key-file (ConfiguredOptions'):
+    # the options that override a setting, from its declaration.
+    optParameters = option_parameters()
     optFlags = [
         ["no-updater", None, "Run no update loop (for extra web processes)."],
         ["no-web", None, "Serve no web page (for the one updater process)."],
@@ -107,49 +87,36 @@ class Options(OneLineOptions):
         @param environ: the process's environment variables, where the
             private key may be (C{BOREDBOT_SECRET_KEY}).
         """
-        super().__init__()
-        self._environments = environments
+        super().__init__(environments, environ)
         self._reactor = reactor
         self._fetch = fetch
-        self._environ = environ or {}
         self.bot: BotConfig | None = None
         self.outages: dict[str, str] = {}
         self.warnings: list[str] = []
 
     def postOptions(self) -> None:
-        if self["environment"] and self["config"]:
-            raise usage.UsageError("give --environment or --config, not both")
         if self["no-updater"] and self["no-web"]:
             raise usage.UsageError("--no-updater with --no-web leaves nothing to run")
-        source, text = configuration_text(
-            self["config"],
-            self["environment"] or DEFAULT_ENVIRONMENT,
-            self._environments,
-        )
-        document = parse_toml(source, text)
+        super().postOptions()
+
+    def configure(
+        self, source: str, document: dict[str, Any], keys: KeySources
+    ) -> None:
+        # Secrets are decrypted once, here, before anything listens.
+        overrides = self._overrides()
         try:
-            bot = read_config(
-                document,
-                source,
-                self._secret_reader(document, source),
-                self._overrides(),
-            )
+            reader, warnings = secret_reader(document, source, keys)
+            bot = read_config(document, source, reader, overrides)
         except (ConfigError, SecretsError, PrivateKeyError) as problem:
             raise usage.UsageError(str(problem)) from None
-        if bot.metrics is not None:
-            self._check_endpoint(
-                "--metrics" if self["metrics"] else f"{source}: metrics", bot.metrics
-            )
-        self._check_endpoint(
-            "--listen" if self["listen"] else f"{source}: listen", bot.listen
-        )
+        self.warnings.extend(warnings)
+        check_endpoints(_reactor(self._reactor), bot, source, overrides)
         if bot.embedded is not None:
-            self._check_endpoint(f"{source}: embedded.listen", bot.embedded.listen)
-            _check_database(f"{source}: embedded.database", bot.embedded.database)
+            check_database(source, bot.embedded)
         else:
             # The embedded backend starts with the bot; real accounts are
             # asked now, while the process can still exit non-zero.
-            self._preflight(bot)
+            self.outages = ask_accounts(bot, self._fetch)
         self.bot = bot
 
     def _overrides(self) -> dict[str, tuple[str, object]]:
@@ -160,39 +127,6 @@ class Options(OneLineOptions):
             for option, declared in OVERRIDDEN.items()
             if self[option] is not None
         }
-
-    def _preflight(self, bot: BotConfig) -> None:
-        for account in (bot.updates, bot.mood):
-            try:
-                outage = check_account(account, min(bot.timeout, 5.0), self._fetch)
-            except Misconfigured as problem:
-                raise usage.UsageError(str(problem)) from None
-            if outage is not None:
-                self.outages[account.name] = outage
-
-    def _secret_reader(self, document: Mapping[str, Any], source: str) -> SecretReader:
-        # Secrets are decrypted once, here, before anything listens.
-        demo = not self["config"] and (
-            (self["environment"] or DEFAULT_ENVIRONMENT) == DEFAULT_ENVIRONMENT
-        )
-        demo_key = None
-        if demo and self["secret-key-file"] is None and self._environments is not None:
-            demo_key = self._environments / "demo.key"
-        keys = KeySources(SERVICE, self["secret-key-file"], self._environ, demo_key)
-        reader, warnings = secret_reader(document, source, keys)
-        self.warnings.extend(warnings)
-        return reader
-
-    def _check_endpoint(self, where: str, description: str) -> None:
-        check_endpoint(_reactor(self._reactor), where, description)
-
-
-def _check_database(where: str, path: str) -> None:
-    if path == ":memory:":
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise usage.UsageError(f"{where}: no folder {folder!r} to keep {path!r} in")
 
 
 def makeService(options: Options, reactor: Any = None) -> IService:

@@ -16,7 +16,6 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from boredbot.accounts import NoRing, load_ring
 from boredbot.diary import Ring
 from boredbot.updater import Updater
 from luggage.parse.client import ParseClient
@@ -127,14 +126,6 @@ class UpdaterRingTests(SynchronousTestCase):
         # left, in the same iteration.
         self._live(updater, 3)
         self.assertEqual([seq for _, seq, _ in self._ring()], [6, 5])
-
-    def test_no_ring_is_reported_naming_the_account(self) -> None:
-        parse = EmbeddedParse(provisioned=False)
-        parse.open_class(UPDATES, "lines")
-        reading = Deferred.fromCoroutine(load_ring(parse.client(UPDATES)))
-        settle(parse.http)
-        failure = self.failureResultOf(reading, NoRing)
-        self.assertIn("updates account has no ring of lines", str(failure.value))
 
 
 class _AnswerLost(Resource):

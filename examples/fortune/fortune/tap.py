@@ -5,19 +5,13 @@ composes the HTTP client and the web service.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
 
 from twisted.application.service import IService
 from twisted.python import usage
 
-from luggage.plugin import (
-    OneLineOptions,
-    check_endpoint,
-    configuration_text,
-    parse_toml,
-)
+from luggage.plugin import ConfiguredOptions, check_endpoint
 from luggage.secrets import PrivateKeyError, SecretsError
 from luggage.secrets.unlock import KeySources, unlock
 from luggage.twistd import HTTPClientService, OrderedMultiService, web_service
@@ -27,35 +21,19 @@ from .service import Fortune
 ENVIRONMENTS = files("fortune") / "environments"
 
 
-class Options(OneLineOptions):
+class Options(ConfiguredOptions):
     """
-    The options of C{twistd fortune}.
+    The options of C{twistd fortune}: C{--environment}, C{--config} and
+    C{--secret-key-file}, its key's sources named C{fortune}.
     """
 
     command = "twistd fortune"
-    optParameters = [
-        ["environment", "e", "demo", "an environment this service ships"],
-        ["config", "c", None, "a TOML configuration file instead"],
-        ["secret-key-file", None, None, "the private key of its secrets"],
-    ]
+    service = "fortune"
+    environments = ENVIRONMENTS
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        super().__init__()
-        self._environ = environ
-
-    def postOptions(self) -> None:
-        source, text = configuration_text(
-            self["config"], self["environment"], ENVIRONMENTS
-        )
-        document = parse_toml(source, text)
-        # The demo's key is committed beside it, and opens nothing else.
-        demo = self["config"] is None and self["environment"] == "demo"
-        keys = KeySources(
-            "fortune",
-            self["secret-key-file"],
-            self._environ,
-            ENVIRONMENTS / "demo.key" if demo else None,
-        )
+    def configure(
+        self, source: str, document: dict[str, Any], keys: KeySources
+    ) -> None:
         try:
             secrets = unlock(document, source, keys).secrets
         except (SecretsError, PrivateKeyError) as problem:

@@ -100,7 +100,7 @@ def test_a_long_or_odd_fortune_is_passed_on_cut_and_escaped() -> None:
 
 
 def _options(*argv: str) -> Options:
-    options = Options({})
+    options = Options(environ={})
     options.parseOptions(list(argv))
     return options
 

@@ -20,7 +20,7 @@ class _FortuneServiceMaker:
     def options(self) -> Any:
         from fortune.tap import Options
 
-        return Options(os.environ)
+        return Options(environ=os.environ)
 
     def makeService(self, options: Any) -> Any:
         from fortune.tap import makeService
