@@ -12,7 +12,7 @@ from twisted.application.service import IServiceCollection
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import SynchronousTestCase
 
-from boredbot.tap import Options, makeService
+from boredbot.tap import CHILDREN, Options, makeService
 from luggage.secrets import SecretsError
 from luggage.secrets.edit import check, set_recipients, set_secret
 from luggage.secrets.keys import parse_private_key
@@ -199,6 +199,8 @@ class MakeServiceTests(SynchronousTestCase):
             self._kinds("--metrics", "tcp:0"),
             ["hangup", "embedded", "http", "updater", "pokes", "web", "operations"],
         )
+        # Every child, in the order tap.CHILDREN says.
+        self.assertEqual(self._kinds("--metrics", "tcp:0"), list(CHILDREN))
         self.assertEqual(
             self._kinds("--no-web", "--metrics", "tcp:0"),
             ["hangup", "embedded", "http", "updater", "operations"],
