@@ -47,15 +47,6 @@ class SteppedWallTests(SynchronousTestCase):
             wall=self.wall,
         )
 
-    def _lines(self) -> list[dict[str, object]]:
-        found = resolve(
-            self.parse.client(UPDATES).find(
-                "lines", where={"seq": {"$exists": True}}, order=["seq"]
-            ),
-            self.parse.http,
-        )
-        return found.results
-
     def test_the_updater_posts_and_stays_ready_whichever_way_the_wall_steps(
         self,
     ) -> None:
@@ -68,7 +59,7 @@ class SteppedWallTests(SynchronousTestCase):
                 ready, report = resolve(readiness.check())
                 self.assertTrue(ready, report)
                 self.clock.advance(INTERVAL)
-        lines = self._lines()
+        lines = self.parse.lines()
         self.assertEqual([line["seq"] for line in lines], list(range(1, 10)))
         # The lines say the time of day, stepped as the wall was.
         posted = [line["posted"]["iso"] for line in lines]

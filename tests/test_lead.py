@@ -5,8 +5,6 @@ The lead: one updater writes however many run, decided in the mood account
 
 from __future__ import annotations
 
-from typing import Any
-
 from helpers import MOOD, UPDATES, EmbeddedParse, mounted, resolve
 from helpers.resources import server_error
 from treq.testing import StubTreq
@@ -39,40 +37,11 @@ class LeadTests(SynchronousTestCase):
     def _interval(self, *updaters: Updater) -> int:
         # One interval in which each of `updaters` runs one iteration; the
         # lines posted in it.
-        before = len(self._seqs())
+        before = len(self.parse.seqs())
         for updater in updaters:
             resolve(updater.run_once(), self.parse.http)
         self.clock.advance(INTERVAL)
-        return len(self._seqs()) - before
-
-    def _seqs(self) -> list[int]:
-        found = resolve(
-            self.parse.client(UPDATES).find(
-                "lines", where={"seq": {"$exists": True}}, order=["seq"]
-            ),
-            self.parse.http,
-        )
-        return [line["seq"] for line in found.results]
-
-    def _current(self) -> dict[str, Any]:
-        [current] = resolve(
-            self.parse.client(MOOD).find("current"), self.parse.http
-        ).results
-        return current
-
-    def _counter(self) -> dict[str, Any]:
-        [counter] = resolve(
-            self.parse.client(MOOD).find("pokes"), self.parse.http
-        ).results
-        return counter
-
-    def _poke(self, times: int) -> None:
-        resolve(
-            self.parse.client(MOOD).increment(
-                "pokes", self._counter()["objectId"], "count", times
-            ),
-            self.parse.http,
-        )
+        return len(self.parse.seqs()) - before
 
     def test_the_first_updater_takes_an_unclaimed_lead_and_writes_at_once(
         self,
@@ -81,8 +50,8 @@ class LeadTests(SynchronousTestCase):
         with capturedLogs() as events:
             self.assertEqual(self._interval(first), 1)
         self.assertTrue(first.leading)
-        self.assertEqual(self._counter()["lead"], 1)
-        self.assertEqual(self._current()["leader"], 1)
+        self.assertEqual(self.parse.counter()["lead"], 1)
+        self.assertEqual(self.parse.current()["leader"], 1)
         [took] = [e for e in events if "took the lead" in e["log_format"]]
         self.assertEqual(took["why"], Vacancy.UNCLAIMED.value)
 
@@ -93,7 +62,7 @@ class LeadTests(SynchronousTestCase):
         self.assertTrue(leader.leading)
         self.assertFalse(second.leading)
         self.assertTrue(second.standing_by)
-        self.assertEqual(self._counter()["lead"], 1)
+        self.assertEqual(self.parse.counter()["lead"], 1)
 
     def test_a_standby_takes_a_silent_lead_and_writes_from_the_next_iteration(
         self,
@@ -106,8 +75,8 @@ class LeadTests(SynchronousTestCase):
         posted = [self._interval(standby) for _ in range(TAKEOVER_AFTER + 2)]
         self.assertEqual(posted, [0] * TAKEOVER_AFTER + [1, 1])
         self.assertTrue(standby.leading)
-        self.assertEqual(self._counter()["lead"], 2)
-        self.assertEqual(self._current()["leader"], 2)
+        self.assertEqual(self.parse.counter()["lead"], 2)
+        self.assertEqual(self.parse.current()["leader"], 2)
 
     def test_a_superseded_leader_writes_nothing_once_it_saw_the_newer(
         self,
@@ -116,7 +85,7 @@ class LeadTests(SynchronousTestCase):
         self._interval(old, new)
         for _ in range(TAKEOVER_AFTER + 1):
             self._interval(new)  # the old one is cut off: silent
-        mood_before = self._current()
+        mood_before = self.parse.current()
         # Both run again: the old one reads the counter first and stands by.
         with capturedLogs() as events:
             posted = [self._interval(old, new) for _ in range(5)]
@@ -125,14 +94,14 @@ class LeadTests(SynchronousTestCase):
         self.assertTrue(old.standing_by)
         [superseded] = [e for e in events if "another updater" in e["log_format"]]
         self.assertEqual(superseded["lead"], 2)
-        self.assertEqual(self._current()["leader"], 2)
-        self.assertEqual(self._current()["pokes_seen"], mood_before["pokes_seen"])
+        self.assertEqual(self.parse.current()["leader"], 2)
+        self.assertEqual(self.parse.current()["pokes_seen"], mood_before["pokes_seen"])
 
     def test_a_released_lead_is_taken_at_once(self) -> None:
         leader, standby = self._updater(), self._updater()
         self._interval(leader, standby)
         resolve(leader.release(), self.parse.http)
-        self.assertEqual(self._current()["leader"], RELEASED)
+        self.assertEqual(self.parse.current()["leader"], RELEASED)
         self.assertFalse(leader.leading)
         self.assertEqual(self._interval(standby), 1)
         self.assertTrue(standby.leading)
@@ -141,7 +110,7 @@ class LeadTests(SynchronousTestCase):
         leader, standby = self._updater(), self._updater()
         self._interval(leader, standby)
         resolve(standby.release(), self.parse.http)
-        self.assertEqual(self._current()["leader"], 1)
+        self.assertEqual(self.parse.current()["leader"], 1)
 
     def test_a_superseded_leader_does_not_release_the_newer_lead(self) -> None:
         old, new = self._updater(), self._updater()
@@ -149,7 +118,7 @@ class LeadTests(SynchronousTestCase):
         for _ in range(TAKEOVER_AFTER + 2):
             self._interval(new)
         resolve(old.release(), self.parse.http)  # it still believes it leads
-        self.assertEqual(self._current()["leader"], 2)
+        self.assertEqual(self.parse.current()["leader"], 2)
         self.assertEqual(self._interval(new, self._updater()), 1)
 
     def test_two_updaters_taking_a_vacant_lead_at_once_overlap_one_iteration(
@@ -169,17 +138,17 @@ class LeadTests(SynchronousTestCase):
         self.assertEqual(took, [1, 2])
         both = [e for e in overlap if e["log_format"].startswith("posted")]
         self.assertEqual(len(both), 2)
-        self.assertEqual(self._seqs(), [1, 2, 3, 4, 5, 6])
+        self.assertEqual(self.parse.seqs(), [1, 2, 3, 4, 5, 6])
 
     def _set_leader(self, leader: int) -> None:
         master = self.parse.master(MOOD)
-        current = self._current()["objectId"]
+        current = self.parse.current()["objectId"]
         resolve(master.update("current", current, {"leader": leader}), self.parse.http)
 
     def test_a_leader_that_cannot_read_the_counter_writes_nothing(self) -> None:
         leader = self._updater()
         self._interval(leader)
-        mood_before = self._current()
+        mood_before = self.parse.current()
         # The mood account answers nothing but the updates account does.
         broken = ParseClient(MOOD, StubTreq(mounted(server_error())), self.clock)
         cut_off = Updater(
@@ -188,19 +157,19 @@ class LeadTests(SynchronousTestCase):
         cut_off._lead.took(1)  # as the leader, but its account fails
         with capturedLogs():
             self.assertEqual(self._interval(cut_off), 0)
-        self.assertEqual(self._current(), mood_before)
+        self.assertEqual(self.parse.current(), mood_before)
 
     def test_a_takeover_neither_replays_nor_misses_pokes(self) -> None:
         leader, standby = self._updater(), self._updater()
-        self._poke(2)
+        self.parse.poke(2)
         self._interval(leader, standby)  # the leader entertains 2 pokes
-        self._poke(3)  # ...and is killed before it sees these
+        self.parse.poke(3)  # ...and is killed before it sees these
         with capturedLogs() as events:
             for _ in range(TAKEOVER_AFTER + 3):
                 self._interval(standby)
         entertained = [e["count"] for e in events if "entertained" in e["log_format"]]
         self.assertEqual(entertained, [3])
-        self.assertEqual(self._current()["pokes_seen"], 5)
+        self.assertEqual(self.parse.current()["pokes_seen"], 5)
 
     def test_a_standby_is_not_ready_and_says_why(self) -> None:
         leader, standby = self._updater(), self._updater()

@@ -33,13 +33,7 @@ class UpdaterTests(SynchronousTestCase):
 
     def _lines(self) -> list[str]:
         # The ring's lines, oldest first.
-        found = resolve(
-            self.updates_account.find(
-                "lines", where={"seq": {"$exists": True}}, order=["seq"]
-            ),
-            self.parse.http,
-        )
-        return [line["status"] for line in found.results]
+        return [line["status"] for line in self.parse.lines()]
 
     def _successor(self) -> Updater:
         # The updater stops (letting the lead go) and another starts.
@@ -108,17 +102,9 @@ class UpdaterTests(SynchronousTestCase):
             "mood account has no current object; provision it (boredbot-provision)",
         )
 
-    def _poke(self, times: int = 1) -> None:
-        # As a web process does: the counter raised with Increment.
-        [counter] = resolve(self.mood_account.find("pokes"), self.parse.http).results
-        resolve(
-            self.mood_account.increment("pokes", counter["objectId"], "count", times),
-            self.parse.http,
-        )
-
     def test_pokes_entertain_once(self) -> None:
         self._live(3)
-        self._poke(2)
+        self.parse.poke(2)
         self._live(2)
         self.assertEqual(
             self._lines()[-2:],
@@ -129,13 +115,13 @@ class UpdaterTests(SynchronousTestCase):
 
     def test_pokes_while_the_updater_was_away_count(self) -> None:
         self._live()
-        self._poke()
+        self.parse.poke()
         successor = self._successor()
         resolve(successor.run_once(), self.parse.http)
         self.assertEqual(self._lines()[-1], "Someone poked me! That was fun.")
 
     def test_a_restarted_updater_does_not_replay_pokes(self) -> None:
-        self._poke(3)
+        self.parse.poke(3)
         self._live()
         successor = self._successor()
         resolve(successor.run_once(), self.parse.http)
@@ -146,7 +132,7 @@ class UpdaterTests(SynchronousTestCase):
     def test_an_unmigrated_mood_counts_pokes_from_now(self) -> None:
         # A current object without pokes_seen (written before the counter):
         # the count found first is the starting point, not entertainment.
-        self._poke(4)
+        self.parse.poke(4)
         [current] = self._current()
         self.parse.store.update(
             MOOD.application_id, "current", current["objectId"], {"pokes_seen": None}

@@ -16,7 +16,7 @@ from twisted.internet.task import Clock
 
 from boredbot.accounts import load_ring
 from boredbot.provision import provision_embedded
-from boredbot.schema import LINES, POSTED, SEQ
+from boredbot.schema import COUNT, CURRENT, LINES, POKES, POSTED, SEQ
 from luggage.parse.client import ParseAccount, ParseClient, format_date
 from luggage.parselite import ParseApp
 from luggage.parselite.access import OPEN_PERMISSIONS
@@ -88,6 +88,51 @@ class EmbeddedParse(InMemoryParse):
             **fields,
         }
         resolve(master.update(LINES, object_id, line), self.http)
+
+    def lines(self) -> list[dict[str, Any]]:
+        """
+        The lines the ring holds, oldest first, as the REST key reads them.
+        """
+        found = resolve(
+            self.client(UPDATES).find(
+                LINES, where={SEQ: {"$exists": True}}, order=[SEQ], limit=1000
+            ),
+            self.http,
+        )
+        results: list[dict[str, Any]] = found.results
+        return results
+
+    def seqs(self) -> list[Any]:
+        """
+        The numbers of the lines the ring holds, oldest first.
+        """
+        return [line[SEQ] for line in self.lines()]
+
+    def current(self) -> dict[str, Any]:
+        """
+        The mood account's one C{current} object (the bot's mood).
+        """
+        [current] = resolve(self.client(MOOD).find(CURRENT), self.http).results
+        return current  # type: ignore[no-any-return]
+
+    def counter(self) -> dict[str, Any]:
+        """
+        The mood account's one pokes counter.
+        """
+        [counter] = resolve(self.client(MOOD).find(POKES), self.http).results
+        return counter  # type: ignore[no-any-return]
+
+    def poke(self, times: int = 1) -> None:
+        """
+        Poke the bot C{times} times at once, as a web process does: the
+        counter raised with Increment.
+        """
+        resolve(
+            self.client(MOOD).increment(
+                POKES, self.counter()["objectId"], COUNT, times
+            ),
+            self.http,
+        )
 
     def open_class(self, account: ParseAccount, class_name: str) -> None:
         """

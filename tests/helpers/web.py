@@ -77,7 +77,4 @@ class WebTestCase(SynchronousTestCase):
         self.clock.advance(2)
 
     def _counter(self) -> Any:
-        [counter] = resolve(
-            self.parse.client(MOOD).find("pokes"), self.parse.http
-        ).results
-        return counter["count"]
+        return self.parse.counter()["count"]
