@@ -127,12 +127,8 @@ async def load_ring(updates: ParseClient, floor: int = 0) -> Ring:
     return ring
 
 
-class MoodAccount:
-    """
-    The mood account: the bot's current mood (one C{current} object) and
-    the pokes counter (one C{pokes} object, which also holds the lead).
-    """
-
+class _Account:
+    # One of the bot's accounts, through its client.
     def __init__(self, client: ParseClient) -> None:
         self.client = client
 
@@ -142,6 +138,13 @@ class MoodAccount:
         The account's name, as errors and logs give it.
         """
         return self.client.account.name
+
+
+class MoodAccount(_Account):
+    """
+    The mood account: the bot's current mood (one C{current} object) and
+    the pokes counter (one C{pokes} object, which also holds the lead).
+    """
 
     async def counter(self) -> dict[str, Any]:
         """
@@ -208,20 +211,10 @@ class MoodAccount:
         await self.record_mood(mood_id, {LEADER: RELEASED})
 
 
-class UpdatesAccount:
+class UpdatesAccount(_Account):
     """
     The updates account: the bot's ring of lines.
     """
-
-    def __init__(self, client: ParseClient) -> None:
-        self.client = client
-
-    @property
-    def name(self) -> str:
-        """
-        The account's name, as errors and logs give it.
-        """
-        return self.client.account.name
 
     async def ring(self, floor: int = 0) -> Ring:
         """
