@@ -54,9 +54,8 @@ def _dockerfile() -> str:
 
 
 def _bot_options() -> set[str]:
-    options = Options()
-    names = {f"--{name}" for name, *_ in options.optParameters}
-    return names | {f"--{name}" for name, *_ in options.optFlags}
+    # Every option twistd boredbot takes, its base class's included.
+    return {f"--{name.rstrip('=')}" for name in Options().longOpt}
 
 
 def _pods(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
