@@ -61,7 +61,7 @@ class Setting:
     """
     One setting of the configuration file, declared once, as the metadata
     of the configuration's attribute that holds it (L{setting}): the file's
-    reader, the bounds check, the command line's overrides (L{OPTIONS})
+    reader, the bounds check, the command line's overrides (L{OVERRIDDEN})
     and the reference's entry for it (L{entry}) all come from it.
 
     @ivar key: its dotted key in the file (C{"web.fresh"}).

@@ -62,16 +62,16 @@ _BackendError = ParseError | ParseUnavailable | Unprovisioned
 class Ended:
     """
     How an iteration ended: in full (every read and write it made
-    succeeded: a standby's too), or not, and then which account failed it
-    (L{None}: not an account, an error of the bot's own).
+    succeeded: a standby's too), or not. Which account failed it is
+    L{Updater.last_failure_account}, kept as soon as it is known.
     """
 
     complete: bool
-    failed_account: str | None = None
 
 
-#: An iteration that ended in full.
+#: An iteration that ended in full, and one that did not.
 COMPLETE = Ended(True)
+INCOMPLETE = Ended(False)
 
 
 @frozen
@@ -172,7 +172,7 @@ class Updater:
             ended = self._failed(failure)
         except Exception:
             self._log.failure("unexpected error in the update loop")
-            ended = Ended(False)
+            ended = INCOMPLETE
         if ended.complete:
             self.last_success = self._clock.seconds()
             self.last_success_at = self._wall()
@@ -410,7 +410,7 @@ class Updater:
         self._log.error(
             "update failed: {error}", error=str(failure), account=failure.account
         )
-        return Ended(False, failure.account)
+        return INCOMPLETE
 
 
 def _is_count(value: object) -> TypeGuard[int | float]:

@@ -154,12 +154,12 @@ class BotWeb:
     async def _poke(self, request: IRequest) -> bytes:
         request.setHeader(b"Cache-Control", b"no-store")
         if sent_by_another_site(request):
-            self._refused("cross_site")
+            self._metrics.poke_refused("cross_site")
             return _plain(request, 403, b"Pokes come from the bot's own page.\n")
         client = client_address(request, self._trusted)
         wait = self._buckets.take(client)
         if wait:
-            self._refused("rate_limited")
+            self._metrics.poke_refused("rate_limited")
             request.setHeader(b"Retry-After", b"%d" % wait)
             return _plain(
                 request, 429, b"Too many pokes; the bot needs a moment. Try later.\n"
@@ -176,9 +176,6 @@ class BotWeb:
         request.setResponseCode(303)
         request.setHeader(b"Location", b"/?poked=1")
         return b""
-
-    def _refused(self, reason: str) -> None:
-        self._metrics.poke_refused(reason)
 
     def _healthz(self, request: IRequest) -> bytes:
         return health(request)
